@@ -1,0 +1,57 @@
+/** The validated, frozen configuration. Only `src/config/` reads the environment to build it. */
+export interface DevUser {
+  email: string;
+  password: string;
+  name: string;
+}
+
+export interface Allowlist {
+  /** Lower-cased full addresses. */
+  emails: ReadonlySet<string>;
+  /** Lower-cased domains, without the `@`. */
+  domains: ReadonlySet<string>;
+}
+
+export interface KeygateConfig {
+  /** `dev`: embedded development provider; `provider`: a real OpenID Provider (Auth0 or any issuer). */
+  mode: 'dev' | 'provider';
+  /** The issuer URL used for discovery (exact `iss` comes from the discovered metadata). */
+  issuerUrl: string;
+  /** True when configured through `AUTH_HOST` (Auth0 logout fallback, `audience` parameter). */
+  auth0: boolean;
+  clientId: string;
+  clientSecret: string;
+  /** API identifier: when set, the API token is the access token for this audience; else the ID token. */
+  audience: string | undefined;
+  scope: string;
+  /** Scopes a token must carry at `/protected` (empty: none). */
+  requiredScopes: readonly string[];
+  allowlist: Allowlist | undefined;
+  /** Keys for cookies and sealed values; the first signs, all verify. */
+  secretKeys: readonly string[];
+  debug: boolean;
+  host: string;
+  port: number;
+  baseUrl: URL;
+  /** Whether Keygate is served over https (Secure cookies, `__Host-` prefix). */
+  secure: boolean;
+  redisUrl: string | undefined;
+  requireSession: boolean;
+  /** `*` or an exact list of origins. */
+  corsOrigins: '*' | readonly string[];
+  /** JWS algorithms accepted for API tokens. HS* only when configured explicitly. */
+  algorithms: readonly string[];
+  /** Longest accepted `exp - iat`, in seconds. */
+  maxTokenLifetime: number;
+  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds (at most 60). */
+  clockTolerance: number;
+  /** Claim that holds the e-mail in API tokens (Auth0 access tokens use a namespaced claim). */
+  emailClaim: string;
+  /** Timeout of every call to the provider, in milliseconds. */
+  providerTimeoutMs: number;
+  /** Upper bound of live sessions kept by the memory store. */
+  sessionMaxEntries: number;
+  /** Demo users of the embedded provider (dev mode only). */
+  devUsers: readonly DevUser[];
+  logLevel: string;
+}
