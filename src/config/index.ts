@@ -1,0 +1,2 @@
+export { loadConfig, ConfigError, isLoopbackHost, parseAllowlist, type Env } from './load.js';
+export type { KeygateConfig, Allowlist, DevUser } from './types.js';

@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import type { Allowlist, DevUser, KeygateConfig } from './types.js';
+
+/** Every problem found in the environment, reported at once, each naming its variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_DEV_USERS: readonly DevUser[] = [
+  { email: 'alice@example.com', password: 'alice', name: 'Alice Example' },
+  { email: 'bob@example.com', password: 'bob', name: 'Bob Example' },
+];
+const HMAC_ALGORITHMS = new Set(['HS256', 'HS384', 'HS512']);
+const ASYMMETRIC_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Reads and validates the configuration from an environment object (normally `process.env`).
+ * Throws a ConfigError listing every problem; returns a frozen object otherwise.
+ */
+export function loadConfig(env: Env): KeygateConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const value = read(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    problems.push(`${name}: expected true or false, got "${env[name]}"`);
+    return fallback;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const value = read(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const authHost = read('AUTH_HOST');
+  const issuerSetting = read('ISSUER_URL');
+  const clientIdSetting = read('CLIENT_ID');
+  const clientSecretSetting = read('CLIENT_SECRET');
+  const mode: KeygateConfig['mode'] = authHost || issuerSetting || clientIdSetting ? 'provider' : 'dev';
+
+  const host = read('HOST') ?? 'localhost';
+  const port = int('PORT', 5000, 0, 65535);
+  const debug = bool('DEBUG', mode === 'dev');
+
+  // BASE_URL: the public URL (callback, cookies). Defaults to http://HOST:PORT.
+  let baseUrl = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
+  const baseSetting = read('BASE_URL');
+  if (baseSetting !== undefined) {
+    const parsed = parseUrl(baseSetting);
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      problems.push(`BASE_URL: expected an absolute http(s) URL, got "${baseSetting}"`);
+    } else if (parsed.search || parsed.hash || parsed.username || parsed.password) {
+      problems.push('BASE_URL: must not carry a query, fragment or credentials');
+    } else if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname) && mode === 'provider') {
+      problems.push(`BASE_URL: plain http is only allowed for loopback hosts; use https for "${parsed.host}"`);
+    } else {
+      baseUrl = new URL(parsed.href.replace(/\/+$/, ''));
+    }
+  } else {
+    try {
+      baseUrl = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
+    } catch {
+      problems.push(`HOST: not a valid host name: "${host}"`);
+    }
+  }
+  const secure = baseUrl.protocol === 'https:';
+
+  // The provider.
+  let issuerUrl = '';
+  let auth0 = false;
+  if (issuerSetting !== undefined) {
+    const parsed = parseUrl(issuerSetting);
+    if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+      problems.push(`ISSUER_URL: expected an absolute https URL, got "${issuerSetting}"`);
+    } else if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
+      problems.push(`ISSUER_URL: plain http is only allowed for loopback hosts; use https for "${parsed.host}"`);
+    } else if (parsed.search || parsed.hash || parsed.username || parsed.password) {
+      problems.push('ISSUER_URL: must not carry a query, fragment or credentials');
+    } else {
+      issuerUrl = parsed.href;
+      auth0 = /\.auth0\.com$/i.test(parsed.hostname);
+    }
+  } else if (authHost !== undefined) {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i.test(authHost)) {
+      problems.push(`AUTH_HOST: expected a host name such as example.eu.auth0.com (no scheme, no path), got "${authHost}"`);
+    } else {
+      issuerUrl = `https://${authHost.toLowerCase()}/`;
+      auth0 = true;
+    }
+  } else if (mode === 'provider') {
+    problems.push('AUTH_HOST or ISSUER_URL: one is required when CLIENT_ID is set (or unset all three for the development provider)');
+  }
+  if (mode === 'dev') issuerUrl = `${baseUrl.href.replace(/\/$/, '')}/idp`;
+
+  let clientId = clientIdSetting ?? 'keygate-dev';
+  let clientSecret = clientSecretSetting ?? 'keygate-dev-secret-not-for-production';
+  if (mode === 'provider') {
+    if (clientIdSetting === undefined) problems.push('CLIENT_ID: required with AUTH_HOST or ISSUER_URL');
+    if (clientSecretSetting === undefined) problems.push('CLIENT_SECRET: required with AUTH_HOST or ISSUER_URL');
+    clientId = clientIdSetting ?? '';
+    clientSecret = clientSecretSetting ?? '';
+  }
+
+  // AUDIENCE: absent means the API token is the ID token.
+  const audienceSetting = env.AUDIENCE;
+  let audience: string | undefined;
+  if (audienceSetting !== undefined && audienceSetting.trim() === '' && audienceSetting !== '') {
+    problems.push('AUDIENCE: set but blank; unset it to use the ID token, or give the API identifier');
+  } else if (audienceSetting !== undefined && audienceSetting !== '') {
+    audience = audienceSetting.trim();
+    if (/\s/.test(audience)) problems.push(`AUDIENCE: must be one identifier without spaces, got "${audience}"`);
+    else if (mode === 'dev' && !parseUrl(audience)) problems.push(`AUDIENCE: the development provider needs an absolute URI, got "${audience}"`);
+  }
+
+  const scope = read('SCOPE') ?? 'openid email';
+  if (!scope.split(/\s+/).includes('openid')) problems.push(`SCOPE: must include "openid", got "${scope}"`);
+  const requiredScopes = (read('REQUIRED_SCOPES') ?? '').split(/[\s,]+/).filter(Boolean);
+  if (requiredScopes.length > 0 && audience === undefined) {
+    problems.push('REQUIRED_SCOPES: only applies to access tokens; set AUDIENCE too');
+  }
+
+  const allowlist = parseAllowlist(read('ALLOWED_USERS') ?? read('USERS'), read('ALLOWED_USERS') ? 'ALLOWED_USERS' : 'USERS', problems);
+
+  // SECRET_KEY: required outside dev mode, at least 32 characters each.
+  const secretSetting = read('SECRET_KEY');
+  let secretKeys: string[];
+  if (secretSetting === undefined) {
+    if (mode === 'provider') problems.push('SECRET_KEY: required outside the development mode (at least 32 random characters; comma list to rotate)');
+    secretKeys = [randomBytes(32).toString('base64url')];
+  } else {
+    secretKeys = secretSetting.split(',').map((s) => s.trim()).filter(Boolean);
+    if (secretKeys.length === 0) problems.push('SECRET_KEY: no key in the list');
+    for (const [i, key] of secretKeys.entries()) {
+      if (key.length < 32) problems.push(`SECRET_KEY: key #${i + 1} is ${key.length} characters long; at least 32 are needed`);
+    }
+  }
+
+  const redisUrl = read('REDIS_URL');
+  if (redisUrl !== undefined) {
+    problems.push('REDIS_URL: the Redis store is not part of this version yet; unset REDIS_URL to use the in-memory store');
+  }
+
+  const corsSetting = read('CORS_ORIGINS');
+  let corsOrigins: KeygateConfig['corsOrigins'] = '*';
+  if (corsSetting !== undefined && corsSetting !== '*') {
+    const origins: string[] = [];
+    for (const entry of corsSetting.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const parsed = parseUrl(entry);
+      if (!parsed || parsed.origin === 'null' || parsed.origin !== entry.replace(/\/$/, '')) {
+        problems.push(`CORS_ORIGINS: "${entry}" is not an origin (scheme://host[:port])`);
+      } else origins.push(parsed.origin);
+    }
+    corsOrigins = origins;
+  }
+
+  const algorithms = (read('TOKEN_ALGORITHMS') ?? 'RS256').split(/[\s,]+/).filter(Boolean);
+  for (const alg of algorithms) {
+    if (HMAC_ALGORITHMS.has(alg)) {
+      if (clientSecret.length < 32) problems.push(`TOKEN_ALGORITHMS: ${alg} verifies with CLIENT_SECRET, which must then be at least 32 characters`);
+    } else if (!ASYMMETRIC_ALGORITHMS.has(alg)) {
+      problems.push(`TOKEN_ALGORITHMS: "${alg}" is not a supported JWS algorithm (none is never accepted)`);
+    }
+  }
+  if (algorithms.length === 0) problems.push('TOKEN_ALGORITHMS: empty');
+
+  const maxTokenLifetime = int('MAX_TOKEN_LIFETIME', 86_400, 60, 30 * 86_400);
+  const clockTolerance = int('CLOCK_TOLERANCE', 30, 0, 60);
+  const emailClaim = read('EMAIL_CLAIM') ?? 'email';
+  const providerTimeoutMs = int('PROVIDER_TIMEOUT_MS', 10_000, 100, 10_000);
+  const sessionMaxEntries = int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
+  const requireSession = bool('REQUIRE_SESSION', true);
+
+  let devUsers = DEFAULT_DEV_USERS;
+  const devUsersSetting = read('DEV_USERS');
+  if (devUsersSetting !== undefined) {
+    if (mode !== 'dev') problems.push('DEV_USERS: only used by the development provider; unset it with AUTH_HOST/ISSUER_URL');
+    devUsers = parseDevUsers(devUsersSetting, problems);
+  }
+
+  const logLevel = (read('LOG_LEVEL') ?? (debug ? 'debug' : 'info')).toLowerCase();
+  if (!LOG_LEVELS.has(logLevel)) problems.push(`LOG_LEVEL: expected one of ${[...LOG_LEVELS].join(', ')}, got "${logLevel}"`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    mode, issuerUrl, auth0, clientId, clientSecret, audience, scope,
+    requiredScopes: Object.freeze(requiredScopes), allowlist, secretKeys: Object.freeze(secretKeys),
+    debug, host, port, baseUrl, secure, redisUrl, requireSession,
+    corsOrigins: corsOrigins === '*' ? '*' : Object.freeze([...corsOrigins]),
+    algorithms: Object.freeze(algorithms), maxTokenLifetime, clockTolerance, emailClaim, providerTimeoutMs,
+    sessionMaxEntries, devUsers: Object.freeze([...devUsers]), logLevel,
+  });
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `ALLOWED_USERS`: comma list of e-mail addresses and `@domain` entries; empty means everyone. */
+export function parseAllowlist(value: string | undefined, name: string, problems: string[]): Allowlist | undefined {
+  if (value === undefined) return undefined;
+  const emails = new Set<string>();
+  const domains = new Set<string>();
+  for (const raw of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    if (/^@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(raw)) domains.add(raw.slice(1));
+    else if (/^[^@\s,]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(raw)) emails.add(raw);
+    else problems.push(`${name}: "${raw}" is neither an e-mail address nor an @domain entry`);
+  }
+  if (emails.size === 0 && domains.size === 0) return undefined;
+  return Object.freeze({ emails, domains });
+}
+
+/** `DEV_USERS`: comma list of `email:password[:name]`. */
+function parseDevUsers(value: string, problems: string[]): DevUser[] {
+  const users: DevUser[] = [];
+  for (const entry of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [email, password, ...nameParts] = entry.split(':');
+    if (!email || !password || !/^[^@\s]+@[^@\s]+$/.test(email)) {
+      problems.push(`DEV_USERS: "${entry}" is not email:password[:name]`);
+      continue;
+    }
+    users.push({ email: email.toLowerCase(), password, name: nameParts.join(':') || email.split('@')[0]! });
+  }
+  if (users.length === 0) problems.push('DEV_USERS: no user in the list');
+  return users;
+}

@@ -1,0 +1,98 @@
+import * as client from 'openid-client';
+import { LoginError } from '../errors.js';
+import { isAllowed } from '../policy/allowlist.js';
+import type { Session } from '../session/store.js';
+import { callbackUrl, type LoginTransaction } from './login.js';
+import { mapOidcError, providerText } from './errors.js';
+import type { OidcProvider } from './provider.js';
+
+/** The parts of a finished login that become a session (the caller adds the id). */
+export type LoginResult = Omit<Session, 'id' | 'createdAt'> & { returnTo: string };
+
+/**
+ * Finishes the login: checks the response against the transaction (state, RFC 9207 `iss`), exchanges the code with
+ * the PKCE verifier, validates the ID token (signature, nonce, iss, aud, azp, exp), reads userinfo, applies the
+ * allowlist, and verifies the API token exactly as `/protected` will.
+ */
+export async function finishLogin(provider: OidcProvider, query: URLSearchParams, transaction: LoginTransaction): Promise<LoginResult> {
+  const { config } = provider;
+  const { configuration, verifier } = await provider.discover();
+  if (query.getAll('state').length > 1 || query.getAll('code').length > 1) {
+    throw new LoginError(400, 'invalid_request', 'The login response repeats a parameter (state or code).');
+  }
+  if (query.has('id_token') || query.has('access_token') || query.has('token')) {
+    throw new LoginError(400, 'invalid_request', 'Tokens in the login response are not accepted (implicit flow is disabled).');
+  }
+  const currentUrl = callbackUrl(config);
+  currentUrl.search = query.toString();
+
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    tokens = await client.authorizationCodeGrant(configuration, currentUrl, {
+      pkceCodeVerifier: transaction.codeVerifier,
+      expectedState: transaction.state,
+      expectedNonce: transaction.nonce,
+      idTokenExpected: true,
+    });
+  } catch (error) {
+    throw mapOidcError(error, 'code exchange');
+  }
+  const idClaims = tokens.claims();
+  if (!idClaims || !tokens.id_token) throw new LoginError(400, 'invalid_id_token', 'The provider returned no ID token.');
+  if (idClaims.azp !== undefined && idClaims.azp !== config.clientId) {
+    throw new LoginError(400, 'invalid_id_token', 'The ID token was issued to another client (azp).');
+  }
+  if (tokens.token_type?.toLowerCase() !== 'bearer') {
+    throw new LoginError(502, 'provider_bad_response', `The provider issued a "${providerText(tokens.token_type, 32)}" token; Bearer is required.`);
+  }
+
+  let userinfo: client.UserInfoResponse | undefined;
+  if (configuration.serverMetadata().userinfo_endpoint) {
+    try {
+      userinfo = await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub);
+    } catch (error) {
+      throw mapOidcError(error, 'userinfo request');
+    }
+  }
+  const profile = { ...idClaims, ...userinfo };
+  const email = typeof profile.email === 'string' ? profile.email : undefined;
+  const emailVerified = typeof profile.email_verified === 'boolean' ? profile.email_verified : undefined;
+  if (!isAllowed(config.allowlist, email, emailVerified)) {
+    throw new LoginError(
+      403,
+      'access_denied',
+      email === undefined
+        ? 'Your account has no e-mail address, and this Keygate only lets in listed addresses.'
+        : emailVerified === false
+          ? `The address ${email} is not verified by the provider.`
+          : `The address ${email} is not allowed to use this API.`,
+    );
+  }
+
+  const apiToken = config.audience === undefined ? tokens.id_token : tokens.access_token;
+  let verified;
+  try {
+    verified = await verifier(apiToken);
+  } catch (error) {
+    throw new LoginError(
+      502,
+      'unusable_token',
+      `The provider issued an API token that this Keygate cannot accept: ${error instanceof Error ? error.message : 'invalid'}`,
+      error,
+    );
+  }
+  return {
+    sub: idClaims.sub,
+    ...(email !== undefined ? { email } : {}),
+    ...(emailVerified !== undefined ? { emailVerified } : {}),
+    ...(typeof profile.name === 'string' ? { name: profile.name } : {}),
+    ...(typeof profile.picture === 'string' ? { picture: profile.picture } : {}),
+    apiToken,
+    tokenKind: config.audience === undefined ? 'id_token' : 'access_token',
+    tokenKey: verified.key,
+    ...(apiToken !== tokens.id_token ? { idToken: tokens.id_token } : {}),
+    expiresAt: verified.claims.exp * 1000,
+    returnTo: transaction.returnTo,
+  };
+}
+

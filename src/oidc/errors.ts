@@ -1,0 +1,60 @@
+import * as client from 'openid-client';
+import { KeygateError, LoginError, ProviderError } from '../errors.js';
+
+const REDACT = /[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]*/g;
+
+/** Keeps a provider-supplied text short and free of anything that looks like a token. */
+export function providerText(value: unknown, max = 300): string {
+  const text = typeof value === 'string' ? value : '';
+  const clean = text.replace(REDACT, '[token]').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+  }
+  return false;
+}
+
+function isNetwork(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof TypeError && /fetch failed/i.test(e.message)) return true;
+    if (typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+/.test((e as NodeJS.ErrnoException).code!)) return true;
+  }
+  return false;
+}
+
+/** Maps failures of discovery, the token endpoint, userinfo and ID token validation to Keygate errors. */
+export function mapOidcError(error: unknown, step: string): KeygateError {
+  if (error instanceof KeygateError) return error;
+  if (error instanceof client.AuthorizationResponseError) {
+    const code = providerText(error.error, 64) || 'authorization_error';
+    const description = providerText(error.error_description) || 'The provider did not authorize the login.';
+    return new LoginError(code === 'access_denied' ? 403 : 400, code, `The provider answered "${code}": ${description}`, error);
+  }
+  if (error instanceof client.ResponseBodyError) {
+    const code = providerText(error.error, 64);
+    if (code === 'invalid_grant') {
+      return new LoginError(400, 'invalid_grant', 'The authorization code is invalid, expired or was already used. Please log in again.', error);
+    }
+    return new ProviderError(502, 'provider_error', `The provider refused the ${step} (${code || `HTTP ${error.status}`}).`, error);
+  }
+  if (isTimeout(error)) return new ProviderError(504, 'provider_timeout', `The provider did not answer the ${step} in time.`, error);
+  if (isNetwork(error)) return new ProviderError(502, 'provider_unreachable', `The provider could not be reached for the ${step}.`, error);
+  if (error instanceof client.ClientError) {
+    switch (error.code) {
+      case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
+      case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
+      case 'OAUTH_KEY_SELECTION_FAILED':
+      case 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED':
+        return new LoginError(400, 'invalid_id_token', `The ${step} failed validation: ${providerText(error.message)}.`, error);
+      default:
+        return new ProviderError(502, 'provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(error.message)}.`, error);
+    }
+  }
+  if (error instanceof Error && /signature/i.test(error.message)) {
+    return new LoginError(400, 'invalid_id_token', `The ${step} failed validation: the signature is invalid.`, error);
+  }
+  return new ProviderError(502, 'provider_bad_response', `The provider gave an unexpected answer to the ${step}.`, error);
+}

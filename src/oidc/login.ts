@@ -1,0 +1,57 @@
+import * as client from 'openid-client';
+import type { KeygateConfig } from '../config/types.js';
+import type { OidcProvider } from './provider.js';
+
+/** What the callback must check, kept in a short-lived sealed cookie between /login and /callback. */
+export interface LoginTransaction {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+}
+
+export function callbackUrl(config: KeygateConfig): URL {
+  return new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/callback`, config.baseUrl);
+}
+
+/**
+ * Only same-origin relative paths: one leading `/`, no `//` or `/\` (protocol-relative), no control
+ * characters or backslashes anywhere (browsers strip tabs/newlines and read `\` as `/`).
+ */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 512) return '/key';
+  if (!/^\/(?![/\\])/.test(value) || /[\u0000-\u001f\u007f\\]/.test(value)) return '/key';
+  try {
+    const parsed = new URL(value, 'http://keygate.invalid');
+    if (parsed.origin !== 'http://keygate.invalid') return '/key';
+    return parsed.pathname + parsed.search + parsed.hash;
+  } catch {
+    return '/key';
+  }
+}
+
+/** Builds the authorization request: code flow, PKCE S256, state and nonce always, `audience` when set. */
+export async function startLogin(provider: OidcProvider, returnTo: unknown): Promise<{ url: URL; transaction: LoginTransaction }> {
+  const { configuration } = await provider.discover();
+  const { config } = provider;
+  const transaction: LoginTransaction = {
+    state: client.randomState(),
+    nonce: client.randomNonce(),
+    codeVerifier: client.randomPKCECodeVerifier(),
+    returnTo: safeReturnTo(returnTo),
+  };
+  const parameters: Record<string, string> = {
+    response_type: 'code',
+    redirect_uri: callbackUrl(config).href,
+    scope: config.scope,
+    state: transaction.state,
+    nonce: transaction.nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(transaction.codeVerifier),
+    code_challenge_method: 'S256',
+  };
+  if (config.audience !== undefined) {
+    parameters.audience = config.audience;
+    if (!config.auth0) parameters.resource = config.audience;
+  }
+  return { url: client.buildAuthorizationUrl(configuration, parameters), transaction };
+}

@@ -1,0 +1,120 @@
+import type { Session, SessionStore } from './store.js';
+
+export interface MemoryStoreOptions {
+  /** Most live sessions kept; the least recently used goes first. */
+  maxEntries: number;
+  /** Most revoked-token entries kept (default 4 × maxEntries); the oldest goes first. */
+  maxRevoked?: number;
+  /** Milliseconds between sweeps of expired entries (default 60 s; 0 disables the timer). */
+  sweepIntervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The in-memory store: one process, lost on restart. Maps keep insertion order, which gives a cheap LRU:
+ * a read re-inserts the entry at the end, eviction takes the first.
+ */
+export class MemoryStore implements SessionStore {
+  readonly #sessions = new Map<string, Session>();
+  readonly #byToken = new Map<string, string>();
+  readonly #revoked = new Map<string, number>();
+  readonly #max: number;
+  readonly #maxRevoked: number;
+  readonly #now: () => number;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: MemoryStoreOptions) {
+    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
+    this.#max = options.maxEntries;
+    this.#maxRevoked = options.maxRevoked ?? options.maxEntries * 4;
+    this.#now = options.now ?? Date.now;
+    const interval = options.sweepIntervalMs ?? 60_000;
+    if (interval > 0) {
+      this.#timer = setInterval(() => this.sweep(), interval);
+      this.#timer.unref();
+    }
+  }
+
+  async create(session: Session): Promise<void> {
+    if (session.expiresAt <= this.#now()) return;
+    this.#remove(session.id);
+    this.#sessions.set(session.id, session);
+    this.#byToken.set(session.tokenKey, session.id);
+    while (this.#sessions.size > this.#max) {
+      const oldest = this.#sessions.keys().next().value as string;
+      this.#remove(oldest);
+    }
+  }
+
+  async get(id: string): Promise<Session | undefined> {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return undefined;
+    if (session.expiresAt <= this.#now()) {
+      this.#remove(id);
+      return undefined;
+    }
+    this.#sessions.delete(id);
+    this.#sessions.set(id, session);
+    return session;
+  }
+
+  async getByToken(tokenKey: string): Promise<Session | undefined> {
+    const id = this.#byToken.get(tokenKey);
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return false;
+    this.#remove(id);
+    await this.revokeToken(session.tokenKey, session.expiresAt);
+    return session.expiresAt > this.#now();
+  }
+
+  async revokeToken(tokenKey: string, expiresAt: number): Promise<void> {
+    if (expiresAt <= this.#now()) return;
+    this.#revoked.delete(tokenKey);
+    this.#revoked.set(tokenKey, expiresAt);
+    while (this.#revoked.size > this.#maxRevoked) {
+      this.#revoked.delete(this.#revoked.keys().next().value as string);
+    }
+  }
+
+  async isRevoked(tokenKey: string): Promise<boolean> {
+    const until = this.#revoked.get(tokenKey);
+    if (until === undefined) return false;
+    if (until <= this.#now()) {
+      this.#revoked.delete(tokenKey);
+      return false;
+    }
+    return true;
+  }
+
+  async ping(): Promise<void> {}
+
+  async stats(): Promise<{ sessions: number; revoked: number }> {
+    this.sweep();
+    return { sessions: this.#sessions.size, revoked: this.#revoked.size };
+  }
+
+  /** Drops every expired entry. */
+  sweep(): void {
+    const now = this.#now();
+    for (const [id, session] of this.#sessions) if (session.expiresAt <= now) this.#remove(id);
+    for (const [key, until] of this.#revoked) if (until <= now) this.#revoked.delete(key);
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#sessions.clear();
+    this.#byToken.clear();
+    this.#revoked.clear();
+  }
+
+  #remove(id: string): void {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return;
+    this.#sessions.delete(id);
+    if (this.#byToken.get(session.tokenKey) === id) this.#byToken.delete(session.tokenKey);
+  }
+}

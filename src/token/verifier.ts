@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import * as jose from 'jose';
+import { insufficientScope, invalidToken, UnavailableError, KeygateError } from '../errors.js';
+
+export interface TokenVerifierOptions {
+  /** Exact expected `iss` (from the provider's discovered metadata). */
+  issuer: string;
+  /** Exact expected audience: the client id for ID tokens, the API identifier for access tokens. */
+  audience: string;
+  /** Accepted JWS algorithms; HS* only when `hmacSecret` is given. */
+  algorithms: readonly string[];
+  /** Keys of the issuer, normally `jose.createRemoteJWKSet(jwks_uri, …)`. */
+  keys: jose.JWTVerifyGetKey;
+  /** Shared secret for HS* algorithms (the client secret), when configured. */
+  hmacSecret?: Uint8Array;
+  /** Seconds of clock skew tolerated on exp/nbf/iat (at most 60). */
+  clockTolerance: number;
+  /** Longest accepted `exp - iat`, in seconds. */
+  maxTokenLifetime: number;
+  /** When set (ID tokens), an `azp` claim must equal it. */
+  authorizedParty?: string;
+  /** Scopes the token must carry (`scope` string or `scp` array). */
+  requiredScopes?: readonly string[];
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export interface VerifiedToken {
+  /** Canonical identity of the token: two strings that verify as the same token give the same key. */
+  key: string;
+  header: jose.ProtectedHeaderParameters;
+  claims: jose.JWTPayload & { exp: number; iat: number; sub: string };
+}
+
+export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** The canonical key of a compact JWS whose segments are canonical base64url (see `assertCanonical`). */
+export function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * RFC 7515 §2 and §7.1: each segment is unpadded base64url. A segment that decodes but does not re-encode to
+ * itself (padding, stray characters, non-zero trailing bits) is refused, so the raw string is canonical and
+ * `tokenKey` maps every acceptable encoding of one token to one key.
+ */
+export function assertCanonical(token: string): void {
+  if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('The token is too long.');
+  const parts = token.split('.');
+  if (parts.length === 5) throw invalidToken('Encrypted tokens (JWE) are not accepted.');
+  if (parts.length !== 3) throw invalidToken('The token is not a JWT (expected three dot-separated parts).');
+  for (const part of parts) {
+    if (!SEGMENT.test(part) || Buffer.from(part, 'base64url').toString('base64url') !== part) {
+      throw invalidToken('The token is not canonical base64url.');
+    }
+  }
+}
+
+/** Creates the verifier of API tokens: signature, algorithm allowlist, iss, aud, exp, nbf, iat, lifetime, typ, scope. */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const algorithms = [...options.algorithms];
+  const hmac = options.hmacSecret;
+  const getKey: jose.JWTVerifyGetKey = (header, token) => {
+    if (header.alg?.startsWith('HS')) {
+      if (!hmac) throw invalidToken(`The ${header.alg} algorithm is not accepted.`);
+      return hmac;
+    }
+    return options.keys(header, token);
+  };
+  const verifyOptions: jose.JWTVerifyOptions = {
+    issuer: options.issuer,
+    audience: options.audience,
+    algorithms,
+    clockTolerance: options.clockTolerance,
+    maxTokenAge: options.maxTokenLifetime,
+    requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub'],
+  };
+  const required = options.requiredScopes ?? [];
+
+  return async function verify(token: string): Promise<VerifiedToken> {
+    assertCanonical(token);
+    let result: jose.JWTVerifyResult;
+    try {
+      result = await jose.jwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions);
+    } catch (error) {
+      throw mapJoseError(error);
+    }
+    const { payload, protectedHeader } = result;
+    if (protectedHeader.typ !== undefined && !ACCEPTED_TYP.has(String(protectedHeader.typ).toLowerCase())) {
+      throw invalidToken(`Tokens of type "${String(protectedHeader.typ)}" are not accepted.`);
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidToken('The token has no subject (sub).');
+    const exp = payload.exp!;
+    const iat = payload.iat!;
+    if (exp - iat > options.maxTokenLifetime) {
+      throw invalidToken(`The token lives longer than the ${options.maxTokenLifetime} s this API accepts.`);
+    }
+    if (options.authorizedParty !== undefined && payload.azp !== undefined && payload.azp !== options.authorizedParty) {
+      throw invalidToken('The token was issued to another client (azp).');
+    }
+    if (required.length > 0) {
+      const granted = grantedScopes(payload);
+      const missing = required.filter((s) => !granted.has(s));
+      if (missing.length > 0) throw insufficientScope(required.join(' '));
+    }
+    return { key: tokenKey(token), header: protectedHeader, claims: payload as VerifiedToken['claims'] };
+  };
+}
+
+function grantedScopes(payload: jose.JWTPayload): Set<string> {
+  const scopes = new Set<string>();
+  if (typeof payload.scope === 'string') for (const s of payload.scope.split(' ')) if (s) scopes.add(s);
+  if (Array.isArray(payload.scp)) for (const s of payload.scp) if (typeof s === 'string') scopes.add(s);
+  return scopes;
+}
+
+/** Turns jose's errors into RFC 6750 answers; failures to reach the keys fail closed with 503. */
+export function mapJoseError(error: unknown): KeygateError {
+  if (error instanceof KeygateError) return error;
+  if (error instanceof jose.errors.JWTExpired) return invalidToken('The token has expired.', error);
+  if (error instanceof jose.errors.JWTClaimValidationFailed) {
+    const claim = error.claim;
+    const reason = error.reason;
+    const text: Record<string, string> = {
+      iss: 'The token was issued by another issuer (iss).',
+      aud: 'The token is not meant for this API (aud).',
+      nbf: 'The token is not valid yet (nbf).',
+      iat: 'The token was issued in the future or too long ago (iat).',
+      exp: 'The token has an invalid expiry (exp).',
+      sub: 'The token has an invalid subject (sub).',
+    };
+    if (reason === 'missing') return invalidToken(`The token lacks the required "${claim}" claim.`, error);
+    return invalidToken(text[claim] ?? `The token's "${claim}" claim is invalid.`, error);
+  }
+  if (error instanceof jose.errors.JWSSignatureVerificationFailed) return invalidToken('The token signature is invalid.', error);
+  if (error instanceof jose.errors.JOSEAlgNotAllowed) return invalidToken('The token is signed with an algorithm this API does not accept.', error);
+  if (error instanceof jose.errors.JWKSNoMatchingKey) return invalidToken('No key of the issuer matches the token (kid).', error);
+  if (error instanceof jose.errors.JWKSMultipleMatchingKeys) return invalidToken('Several keys of the issuer match the token; it must name one (kid).', error);
+  if (error instanceof jose.errors.JWKSTimeout) return new UnavailableError('The provider\'s signing keys could not be fetched in time.', error);
+  if (error instanceof jose.errors.JWKSInvalid) return new UnavailableError('The provider published an invalid key set.', error);
+  if (error instanceof jose.errors.JOSENotSupported) return invalidToken('The token uses a feature this API does not support.', error);
+  if (error instanceof jose.errors.JWTInvalid || error instanceof jose.errors.JWSInvalid) return invalidToken('The token is malformed.', error);
+  if (error instanceof jose.errors.JOSEError) return invalidToken('The token could not be verified.', error);
+  // Anything else is a failure to reach the key set (network error, refused connection): fail closed.
+  return new UnavailableError('The provider\'s signing keys could not be fetched.', error);
+}
