@@ -248,3 +248,21 @@ function parseDevUsers(value: string, problems: string[]): DevUser[] {
   if (users.length === 0) problems.push('DEV_USERS: no user in the list');
   return users;
 }
+
+/**
+ * The process's configuration: `.env` in the working directory (when present; real environment variables win),
+ * then `process.env`. The only place Keygate reads the environment.
+ */
+export function loadConfigFromProcess(envFile = '.env'): KeygateConfig {
+  const fromFile: Record<string, string> = {};
+  try {
+    const before = { ...process.env };
+    process.loadEnvFile(envFile);
+    for (const [name, value] of Object.entries(process.env)) {
+      if (before[name] === undefined && value !== undefined) fromFile[name] = value;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError([`${envFile}: cannot be read (${(error as Error).message})`]);
+  }
+  return loadConfig({ ...fromFile, ...process.env });
+}

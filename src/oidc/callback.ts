@@ -51,7 +51,11 @@ export async function finishLogin(provider: OidcProvider, query: URLSearchParams
     try {
       userinfo = await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub);
     } catch (error) {
-      throw mapOidcError(error, 'userinfo request');
+      // An access token minted for another API (AUDIENCE) may not be usable at userinfo: the ID token's claims
+      // are the profile then. Any other failure ends the login (a different `sub` among them).
+      if (!(config.audience !== undefined && error instanceof client.WWWAuthenticateChallengeError)) {
+        throw mapOidcError(error, 'userinfo request');
+      }
     }
   }
   const profile = { ...idClaims, ...userinfo };

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfigFromProcess, type KeygateConfig } from '../config/index.js';
+import { startKeygate } from '../server.js';
+
+const USAGE = `Usage: keygate [start] [--check-config] [--version] [--help]
+
+  start            start Keygate (the default)
+  --check-config   validate the configuration (environment and .env), print it without secrets, exit
+  --version        print the version
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** The configuration as an operator may see it: no secrets. */
+function describe(config: KeygateConfig): Record<string, unknown> {
+  return {
+    mode: config.mode === 'dev' ? 'development (embedded provider)' : 'provider',
+    issuer: config.issuerUrl,
+    client_id: config.clientId,
+    client_secret: config.clientSecret ? '(set)' : '(unset)',
+    audience: config.audience ?? '(none: the API token is the ID token)',
+    scope: config.scope,
+    allowed_users: config.allowlist ? [...config.allowlist.emails, ...[...config.allowlist.domains].map((d) => `@${d}`)] : '(everyone)',
+    secret_key: `${config.secretKeys.length} key(s)`,
+    base_url: config.baseUrl.href,
+    listen: `${config.host}:${config.port}`,
+    store: config.redisUrl ? 'redis' : 'memory',
+    require_session: config.requireSession,
+    token_algorithms: config.algorithms,
+    debug: config.debug,
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = new Set(argv);
+  if (args.has('--help') || args.has('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.has('--version') || args.has('-v')) {
+    process.stdout.write(`keygate ${version()}\n`);
+    return 0;
+  }
+  const unknown = argv.filter((a) => !['start', '--check-config'].includes(a));
+  if (unknown.length > 0) {
+    process.stderr.write(`keygate: unknown argument ${unknown.join(' ')}\n${USAGE}`);
+    return 2;
+  }
+  let config: KeygateConfig;
+  try {
+    config = loadConfigFromProcess();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`keygate: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (args.has('--check-config')) {
+    process.stdout.write(`Configuration is valid.\n${JSON.stringify(describe(config), null, 2)}\n`);
+    return 0;
+  }
+  const running = await startKeygate(config);
+  const provider = config.mode === 'dev' ? `embedded development provider at ${config.issuerUrl}` : config.issuerUrl;
+  process.stdout.write(
+    `Keygate ${version()} listening on ${config.baseUrl.href.replace(/\/$/, '')}\n` +
+      `  mode:     ${config.mode === 'dev' ? 'development' : 'provider'}\n` +
+      `  provider: ${provider}\n` +
+      `  store:    memory\n` +
+      (config.mode === 'dev' ? `  users:    ${config.devUsers.map((u) => `${u.email} / ${u.password}`).join(', ')}\n` : ''),
+  );
+  const stop = () => {
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`keygate: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

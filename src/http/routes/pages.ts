@@ -1,0 +1,74 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import * as jose from 'jose';
+import { renderKeyPage } from '../../pages/key.js';
+import { renderLoginPage } from '../../pages/login.js';
+import type { RouteContext } from '../context.js';
+
+const PUBLIC_DIR = new URL('../../../public/', import.meta.url);
+const TYPES: Record<string, string> = {
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** The few static files, read once at start-up and served from memory (no path ever reaches the file system). */
+function loadStatic(): Map<string, { body: Buffer; type: string }> {
+  const files = new Map<string, { body: Buffer; type: string }>();
+  for (const name of readdirSync(PUBLIC_DIR)) {
+    const type = TYPES[extname(name)];
+    if (type !== undefined) files.set(name, { body: readFileSync(new URL(name, PUBLIC_DIR)), type });
+  }
+  return files;
+}
+
+/** `GET /` (login page or on to the key page), `GET /key`, `GET /static/:name`. */
+export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { config, cookies, store } = ctx;
+  const files = loadStatic();
+  const providerLabel = config.mode === 'dev' ? 'Keygate development provider' : new URL(config.issuerUrl).host;
+  const devUsers = config.mode === 'dev' ? config.devUsers.map(({ email, password }) => ({ email, password })) : undefined;
+  const protectedUrl = new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/protected`, config.baseUrl).href;
+
+  const liveSession = async (request: Parameters<typeof cookies.sessionId>[0]) => {
+    const id = cookies.sessionId(request);
+    return id === undefined ? undefined : store.get(id);
+  };
+
+  app.get('/', { config: { errorFormat: 'html' } }, async (request, reply) => {
+    if ((await liveSession(request)) !== undefined) return reply.redirect('/key', 302);
+    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ providerLabel, ...(devUsers ? { devUsers } : {}) }));
+  });
+
+  app.get('/key', { config: { errorFormat: 'html' } }, async (request, reply) => {
+    const session = await liveSession(request);
+    if (session === undefined) {
+      if (request.cookies[cookies.session] !== undefined) cookies.clearSession(reply);
+      return reply.redirect('/', 302);
+    }
+    const profile: Parameters<typeof renderKeyPage>[0]['profile'] = { sub: session.sub };
+    if (session.email !== undefined) profile.email = session.email;
+    if (session.name !== undefined) profile.name = session.name;
+    if (session.picture !== undefined) profile.picture = session.picture;
+    if (session.emailVerified !== undefined) profile.email_verified = session.emailVerified;
+    return reply.type('text/html; charset=utf-8').send(
+      renderKeyPage({
+        token: session.apiToken,
+        tokenKind: session.tokenKind === 'id_token' ? 'ID token' : 'access token',
+        header: jose.decodeProtectedHeader(session.apiToken) as Record<string, unknown>,
+        claims: jose.decodeJwt(session.apiToken) as Record<string, unknown>,
+        profile,
+        protectedUrl,
+        logoutAction: '/logout',
+      }),
+    );
+  });
+
+  app.get<{ Params: { name: string } }>('/static/:name', { config: { errorFormat: 'json' } }, async (request, reply) => {
+    const file = files.get(request.params.name);
+    if (file === undefined) return reply.callNotFound();
+    return reply.header('cache-control', 'public, max-age=300').type(file.type).send(file.body);
+  });
+}

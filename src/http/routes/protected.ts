@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { extractBearer } from '../../token/bearer.js';
+import type { RouteContext } from '../context.js';
+
+/** True when a parsed query or body carries `access_token` (RFC 6750 §2.2/2.3 forms, refused here). */
+export function carriesToken(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, 'access_token');
+}
+
+export function bearerOf(request: FastifyRequest): string {
+  return extractBearer({
+    rawHeaders: request.raw.rawHeaders,
+    queryHasToken: carriesToken(request.query),
+    bodyHasToken: carriesToken(request.body),
+  });
+}
+
+const profileSchema = {
+  type: 'object',
+  properties: {
+    sub: { type: 'string' },
+    email: { type: 'string' },
+    email_verified: { type: 'boolean' },
+    name: { type: 'string' },
+    picture: { type: 'string' },
+    exp: { type: 'integer' },
+  },
+  required: ['sub', 'exp'],
+} as const;
+
+/** `GET /protected`: the bearer-protected API of the demo, CORS-open without credentials. */
+export function protectedRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const allowed = ctx.config.corsOrigins;
+  const cors = (request: FastifyRequest, reply: FastifyReply) => {
+    const origin = request.headers.origin;
+    if (allowed === '*') reply.header('access-control-allow-origin', '*');
+    else {
+      reply.header('vary', 'Origin');
+      if (origin !== undefined && allowed.includes(origin)) reply.header('access-control-allow-origin', origin);
+    }
+    reply.header('access-control-expose-headers', 'WWW-Authenticate');
+  };
+
+  app.options('/protected', { config: { errorFormat: 'json' } }, async (request, reply) => {
+    cors(request, reply);
+    reply
+      .header('access-control-allow-methods', 'GET, OPTIONS')
+      .header('access-control-allow-headers', 'Authorization, Content-Type')
+      .header('access-control-max-age', '600')
+      .code(204)
+      .send();
+  });
+
+  app.get(
+    '/protected',
+    {
+      config: { errorFormat: 'json' },
+      schema: { response: { 200: profileSchema } },
+      onRequest: async (request, reply) => cors(request, reply),
+    },
+    async (request) => {
+      const { profile } = await ctx.authorize(bearerOf(request));
+      return profile;
+    },
+  );
+}
