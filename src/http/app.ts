@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { KeygateConfig } from '../config/types.js';
+import { UnavailableError } from '../errors.js';
 import type { OidcProvider } from '../oidc/provider.js';
 import type { SessionStore } from '../session/store.js';
 import { createAuthorizer } from '../token/authorize.js';
@@ -86,7 +87,18 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
     oidc: deps.oidc,
     cookies: new Cookies(config),
     transactions: new Sealer(config.secretKeys, 'login transaction'),
-    authorize: createAuthorizer({ config, store: deps.store, verifier: async () => (await deps.oidc.discover()).verifier }),
+    authorize: createAuthorizer({
+      config,
+      store: deps.store,
+      // On the API, an unreachable provider is a 503 with a Bearer-style JSON body, not a login page's 502.
+      verifier: () =>
+        deps.oidc.discover().then(
+          (discovered) => discovered.verifier,
+          (error: unknown) => {
+            throw new UnavailableError('The provider cannot be reached to verify tokens.', error);
+          },
+        ),
+    }),
     now,
   };
   pageRoutes(app, ctx);

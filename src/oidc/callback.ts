@@ -17,11 +17,20 @@ export type LoginResult = Omit<Session, 'id' | 'createdAt'> & { returnTo: string
 export async function finishLogin(provider: OidcProvider, query: URLSearchParams, transaction: LoginTransaction): Promise<LoginResult> {
   const { config } = provider;
   const { configuration, verifier } = await provider.discover();
-  if (query.getAll('state').length > 1 || query.getAll('code').length > 1) {
-    throw new LoginError(400, 'invalid_request', 'The login response repeats a parameter (state or code).');
+  if (['state', 'code', 'iss', 'error'].some((name) => query.getAll(name).length > 1)) {
+    throw new LoginError(400, 'invalid_request', 'The login response repeats a parameter (state, code, iss or error).');
   }
   if (query.has('id_token') || query.has('access_token') || query.has('token')) {
     throw new LoginError(400, 'invalid_request', 'Tokens in the login response are not accepted (implicit flow is disabled).');
+  }
+  // Checked here, before openid-client, so that a forged or stale response is the client's 400, not a provider fault.
+  if (query.get('state') !== transaction.state) {
+    throw new LoginError(400, 'invalid_state', 'The login response does not belong to the login started in this browser (state mismatch). Please log in again.');
+  }
+  const metadata = configuration.serverMetadata();
+  const iss = query.get('iss');
+  if (iss !== null ? iss !== metadata.issuer : metadata.authorization_response_iss_parameter_supported === true) {
+    throw new LoginError(400, 'invalid_issuer', 'The login response does not come from the configured provider (RFC 9207 iss).');
   }
   const currentUrl = callbackUrl(config);
   currentUrl.search = query.toString();
@@ -47,7 +56,7 @@ export async function finishLogin(provider: OidcProvider, query: URLSearchParams
   }
 
   let userinfo: client.UserInfoResponse | undefined;
-  if (configuration.serverMetadata().userinfo_endpoint) {
+  if (metadata.userinfo_endpoint) {
     try {
       userinfo = await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub);
     } catch (error) {

@@ -48,7 +48,12 @@ export function mapOidcError(error: unknown, step: string): KeygateError {
       case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
       case 'OAUTH_KEY_SELECTION_FAILED':
       case 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED':
-        return new LoginError(400, 'invalid_id_token', `The ${step} failed validation: ${providerText(error.message)}.`, error);
+        // The ID token of a code exchange may be forged or replayed (client side, 400); discovery or userinfo
+        // answers that contradict what the provider said before are the provider's fault (502).
+        if (step === 'code exchange') {
+          return new LoginError(400, 'invalid_id_token', `The ID token failed validation: ${providerText(error.message)}.`, error);
+        }
+        return new ProviderError(502, 'provider_bad_response', `The provider's answer to the ${step} failed validation: ${providerText(error.message)}.`, error);
       default:
         return new ProviderError(502, 'provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(error.message)}.`, error);
     }

@@ -83,12 +83,13 @@ describe('the whole demo flow against the embedded oidc-provider, over HTTP', ()
   it('a cross-site request cannot log anyone out', async () => {
     const agent = new Agent();
     const { token } = await loginAs(agent, kg.base, 'alice@example.com', 'alice');
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { origin: 'https://evil.example' },
       { origin: 'null' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const response = await agent.request(new URL('/logout', kg.base), { method: 'POST', headers: { ...headers, accept: 'text/html' } });
       assert.equal(response.status, 403, JSON.stringify(headers));
       assert.match(await response.text(), /cross_site_request/);
