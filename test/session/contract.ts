@@ -1,0 +1,239 @@
+/**
+ * The contract every `SessionStore` must pass (memory now, Redis later). Only the interface is used here:
+ * no assumption about eviction, sweeping or how expiry is enforced, beyond "an entry is gone at `expiresAt`
+ * as seen through the injected clock".
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Session, SessionStore } from '../../src/session/store.js';
+
+export interface TestClock {
+  now: () => number;
+}
+
+/** A clock the test moves by hand; starts at a realistic epoch so stores that compute TTLs from it get sane numbers. */
+class ManualClock implements TestClock {
+  #t = 1_760_000_000_000;
+  readonly now = (): number => this.#t;
+  advance(ms: number): void {
+    this.#t += ms;
+  }
+}
+
+const MINUTE = 60_000;
+
+export function sessionStoreContract(
+  name: string,
+  makeStore: (clock: { now: () => number }) => Promise<SessionStore> | SessionStore,
+): void {
+  describe(name, () => {
+    let clock: ManualClock;
+    let store: SessionStore;
+    let closed: boolean;
+
+    /** Unique ids and token keys per test, so a shared backend (Redis) never mixes tests. */
+    const makeSession = (overrides: Partial<Session> = {}): Session => {
+      const id = `sid-${randomUUID()}`;
+      return {
+        id,
+        sub: `auth0|${randomUUID()}`,
+        email: 'alice@example.com',
+        emailVerified: true,
+        name: 'Alice Example',
+        picture: 'https://example.com/alice.png',
+        apiToken: `header.payload-${id}.signature`,
+        tokenKind: 'id_token',
+        tokenKey: `tk-${randomUUID()}`,
+        createdAt: clock.now(),
+        expiresAt: clock.now() + 10 * MINUTE,
+        ...overrides,
+      };
+    };
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      store = await makeStore({ now: clock.now });
+      closed = false;
+    });
+
+    afterEach(async () => {
+      if (!closed) await store.close();
+    });
+
+    it('create then get and getByToken return the same session', async () => {
+      const session = makeSession({ idToken: 'id.token.hint', tokenKind: 'access_token' });
+      await store.create(session);
+      assert.deepEqual(await store.get(session.id), session);
+      assert.deepEqual(await store.getByToken(session.tokenKey), session);
+    });
+
+    it('unknown ids and token keys give undefined and are not revoked', async () => {
+      await store.create(makeSession());
+      assert.equal(await store.get(`sid-${randomUUID()}`), undefined);
+      assert.equal(await store.getByToken(`tk-${randomUUID()}`), undefined);
+      assert.equal(await store.isRevoked(`tk-${randomUUID()}`), false);
+    });
+
+    it('a live session token is not revoked', async () => {
+      const session = makeSession();
+      await store.create(session);
+      assert.equal(await store.isRevoked(session.tokenKey), false);
+    });
+
+    it('delete ends the session, revokes its token, returns true once and false after', async () => {
+      const session = makeSession();
+      await store.create(session);
+      assert.equal(await store.delete(session.id), true);
+      assert.equal(await store.get(session.id), undefined);
+      assert.equal(await store.getByToken(session.tokenKey), undefined);
+      assert.equal(await store.isRevoked(session.tokenKey), true);
+      assert.equal(await store.delete(session.id), false);
+      // Still revoked after the second, no-op delete.
+      assert.equal(await store.isRevoked(session.tokenKey), true);
+    });
+
+    it('delete of an unknown id returns false and revokes nothing', async () => {
+      const session = makeSession();
+      await store.create(session);
+      assert.equal(await store.delete(`sid-${randomUUID()}`), false);
+      assert.deepEqual(await store.get(session.id), session);
+      assert.equal(await store.isRevoked(session.tokenKey), false);
+    });
+
+    it('a session expires at expiresAt for get and getByToken', async () => {
+      const session = makeSession({ expiresAt: clock.now() + 5 * MINUTE });
+      await store.create(session);
+      clock.advance(5 * MINUTE - 1);
+      assert.deepEqual(await store.get(session.id), session, 'alive 1 ms before expiresAt');
+      assert.deepEqual(await store.getByToken(session.tokenKey), session);
+      clock.advance(1);
+      assert.equal(await store.get(session.id), undefined, 'gone at expiresAt');
+      assert.equal(await store.getByToken(session.tokenKey), undefined);
+    });
+
+    it('getByToken alone sees the expiry (without a prior get)', async () => {
+      const session = makeSession({ expiresAt: clock.now() + MINUTE });
+      await store.create(session);
+      clock.advance(MINUTE);
+      assert.equal(await store.getByToken(session.tokenKey), undefined);
+    });
+
+    it('delete of an expired session returns false', async () => {
+      const session = makeSession({ expiresAt: clock.now() + MINUTE });
+      await store.create(session);
+      clock.advance(MINUTE + 1);
+      assert.equal(await store.delete(session.id), false);
+    });
+
+    it('the revocation made by delete lasts until the session expiresAt, then lapses', async () => {
+      const session = makeSession({ expiresAt: clock.now() + 5 * MINUTE });
+      await store.create(session);
+      clock.advance(MINUTE);
+      assert.equal(await store.delete(session.id), true);
+      clock.advance(4 * MINUTE - 1);
+      assert.equal(await store.isRevoked(session.tokenKey), true, 'revoked 1 ms before expiresAt');
+      clock.advance(1);
+      assert.equal(await store.isRevoked(session.tokenKey), false, 'revocation ends at expiresAt');
+    });
+
+    it('revokeToken revokes a token no session holds, until expiresAt', async () => {
+      const key = `tk-${randomUUID()}`;
+      await store.revokeToken(key, clock.now() + 2 * MINUTE);
+      assert.equal(await store.isRevoked(key), true);
+      clock.advance(2 * MINUTE - 1);
+      assert.equal(await store.isRevoked(key), true);
+      clock.advance(1);
+      assert.equal(await store.isRevoked(key), false);
+    });
+
+    it('revokeToken of a token a live session holds marks it revoked', async () => {
+      const session = makeSession();
+      await store.create(session);
+      await store.revokeToken(session.tokenKey, session.expiresAt);
+      assert.equal(await store.isRevoked(session.tokenKey), true);
+    });
+
+    it('revokeToken with a past or present expiry is a no-op', async () => {
+      const past = `tk-${randomUUID()}`;
+      const present = `tk-${randomUUID()}`;
+      await store.revokeToken(past, clock.now() - 1);
+      await store.revokeToken(present, clock.now());
+      assert.equal(await store.isRevoked(past), false);
+      assert.equal(await store.isRevoked(present), false);
+      assert.equal((await store.stats()).revoked, 0);
+    });
+
+    it('revokeToken with a past expiry does not lift an existing revocation', async () => {
+      const key = `tk-${randomUUID()}`;
+      await store.revokeToken(key, clock.now() + MINUTE);
+      await store.revokeToken(key, clock.now() - 1);
+      assert.equal(await store.isRevoked(key), true);
+    });
+
+    it('creating a session whose expiry has already passed stores nothing', async () => {
+      const past = makeSession({ expiresAt: clock.now() - 1 });
+      const now = makeSession({ expiresAt: clock.now() });
+      await store.create(past);
+      await store.create(now);
+      assert.equal(await store.get(past.id), undefined);
+      assert.equal(await store.getByToken(past.tokenKey), undefined);
+      assert.equal(await store.get(now.id), undefined);
+      assert.equal(await store.getByToken(now.tokenKey), undefined);
+      assert.equal((await store.stats()).sessions, 0);
+      assert.equal(await store.delete(past.id), false);
+    });
+
+    it('two sessions of the same sub are independent', async () => {
+      const sub = `auth0|${randomUUID()}`;
+      const first = makeSession({ sub });
+      const second = makeSession({ sub });
+      await store.create(first);
+      await store.create(second);
+      assert.deepEqual(await store.get(first.id), first);
+      assert.deepEqual(await store.get(second.id), second);
+
+      assert.equal(await store.delete(first.id), true);
+      assert.equal(await store.get(first.id), undefined);
+      assert.equal(await store.isRevoked(first.tokenKey), true);
+      assert.deepEqual(await store.get(second.id), second);
+      assert.deepEqual(await store.getByToken(second.tokenKey), second);
+      assert.equal(await store.isRevoked(second.tokenKey), false);
+    });
+
+    it('sessions with different expiries expire independently', async () => {
+      const short = makeSession({ expiresAt: clock.now() + MINUTE });
+      const long = makeSession({ expiresAt: clock.now() + 3 * MINUTE });
+      await store.create(short);
+      await store.create(long);
+      clock.advance(2 * MINUTE);
+      assert.equal(await store.get(short.id), undefined);
+      assert.deepEqual(await store.get(long.id), long);
+    });
+
+    it('stats() counts live sessions and revoked tokens', async () => {
+      assert.deepEqual(await store.stats(), { sessions: 0, revoked: 0 });
+      const a = makeSession();
+      const b = makeSession();
+      const c = makeSession();
+      await store.create(a);
+      await store.create(b);
+      await store.create(c);
+      assert.deepEqual(await store.stats(), { sessions: 3, revoked: 0 });
+      await store.delete(a.id);
+      assert.deepEqual(await store.stats(), { sessions: 2, revoked: 1 });
+      await store.revokeToken(`tk-${randomUUID()}`, clock.now() + MINUTE);
+      assert.deepEqual(await store.stats(), { sessions: 2, revoked: 2 });
+    });
+
+    it('ping() resolves', async () => {
+      await assert.doesNotReject(store.ping());
+    });
+
+    it('close() resolves', async () => {
+      await store.create(makeSession());
+      closed = true;
+      await assert.doesNotReject(store.close());
+    });
+  });
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryStore } from '../../src/session/memory.js';
+import type { Session } from '../../src/session/store.js';
+import { sessionStoreContract } from './contract.js';
+
+sessionStoreContract('MemoryStore (SessionStore contract)', (clock) => new MemoryStore({ maxEntries: 1000, sweepIntervalMs: 0, now: clock.now }));
+
+const T0 = 1_760_000_000_000;
+const MINUTE = 60_000;
+
+function session(n: number, expiresAt: number, overrides: Partial<Session> = {}): Session {
+  return {
+    id: `sid-${n}`,
+    sub: `user-${n}`,
+    apiToken: `a.b${n}.c`,
+    tokenKind: 'id_token',
+    tokenKey: `tk-${n}`,
+    createdAt: T0,
+    expiresAt,
+    ...overrides,
+  };
+}
+
+describe('MemoryStore specifics', () => {
+  it('the size bound evicts the least recently created session', async () => {
+    const store = new MemoryStore({ maxEntries: 2, sweepIntervalMs: 0, now: () => T0 });
+    await store.create(session(1, T0 + MINUTE));
+    await store.create(session(2, T0 + MINUTE));
+    await store.create(session(3, T0 + MINUTE));
+    assert.equal(await store.get('sid-1'), undefined);
+    assert.equal(await store.getByToken('tk-1'), undefined);
+    assert.equal((await store.get('sid-2'))?.id, 'sid-2');
+    assert.equal((await store.get('sid-3'))?.id, 'sid-3');
+    assert.equal((await store.stats()).sessions, 2);
+    await store.close();
+  });
+
+  it('a get refreshes recency, so the least recently used goes first', async () => {
+    const store = new MemoryStore({ maxEntries: 2, sweepIntervalMs: 0, now: () => T0 });
+    await store.create(session(1, T0 + MINUTE));
+    await store.create(session(2, T0 + MINUTE));
+    assert.ok(await store.get('sid-1')); // 1 is now more recent than 2
+    await store.create(session(3, T0 + MINUTE));
+    assert.equal((await store.get('sid-1'))?.id, 'sid-1');
+    assert.equal(await store.get('sid-2'), undefined);
+    assert.equal((await store.get('sid-3'))?.id, 'sid-3');
+    await store.close();
+  });
+
+  it('a getByToken refreshes recency too', async () => {
+    const store = new MemoryStore({ maxEntries: 2, sweepIntervalMs: 0, now: () => T0 });
+    await store.create(session(1, T0 + MINUTE));
+    await store.create(session(2, T0 + MINUTE));
+    assert.ok(await store.getByToken('tk-1'));
+    await store.create(session(3, T0 + MINUTE));
+    assert.ok(await store.get('sid-1'));
+    assert.equal(await store.getByToken('tk-2'), undefined);
+    await store.close();
+  });
+
+  it('re-creating a session with the same id replaces it without counting twice', async () => {
+    const store = new MemoryStore({ maxEntries: 2, sweepIntervalMs: 0, now: () => T0 });
+    await store.create(session(1, T0 + MINUTE));
+    await store.create(session(1, T0 + 2 * MINUTE, { tokenKey: 'tk-1b' }));
+    assert.equal((await store.stats()).sessions, 1);
+    assert.equal((await store.get('sid-1'))?.tokenKey, 'tk-1b');
+    assert.equal(await store.getByToken('tk-1'), undefined, 'the old token key no longer points at the session');
+    await store.close();
+  });
+
+  it('sweep() purges expired sessions and revocations', async () => {
+    let now = T0;
+    const store = new MemoryStore({ maxEntries: 10, sweepIntervalMs: 0, now: () => now });
+    await store.create(session(1, T0 + MINUTE));
+    await store.create(session(2, T0 + 3 * MINUTE));
+    await store.revokeToken('tk-x', T0 + MINUTE);
+    await store.revokeToken('tk-y', T0 + 3 * MINUTE);
+    now = T0 + 2 * MINUTE;
+    store.sweep();
+    now = T0; // back in time: a swept entry must be physically gone, not just hidden by the clock
+    assert.equal(await store.get('sid-1'), undefined);
+    assert.equal(await store.getByToken('tk-1'), undefined);
+    assert.equal(await store.isRevoked('tk-x'), false);
+    assert.equal((await store.get('sid-2'))?.id, 'sid-2');
+    assert.equal(await store.isRevoked('tk-y'), true);
+    assert.deepEqual(await store.stats(), { sessions: 1, revoked: 1 });
+    await store.close();
+  });
+
+  it('the revoked-token list is bounded by maxRevoked, oldest first', async () => {
+    const store = new MemoryStore({ maxEntries: 10, maxRevoked: 2, sweepIntervalMs: 0, now: () => T0 });
+    await store.revokeToken('tk-a', T0 + MINUTE);
+    await store.revokeToken('tk-b', T0 + MINUTE);
+    await store.revokeToken('tk-c', T0 + MINUTE);
+    assert.equal(await store.isRevoked('tk-a'), false);
+    assert.equal(await store.isRevoked('tk-b'), true);
+    assert.equal(await store.isRevoked('tk-c'), true);
+    assert.equal((await store.stats()).revoked, 2);
+    await store.close();
+  });
+
+  it('the constructor rejects maxEntries that is not a positive integer', () => {
+    assert.throws(() => new MemoryStore({ maxEntries: 0, sweepIntervalMs: 0 }), TypeError);
+    assert.throws(() => new MemoryStore({ maxEntries: -1, sweepIntervalMs: 0 }), TypeError);
+    assert.throws(() => new MemoryStore({ maxEntries: 1.5, sweepIntervalMs: 0 }), TypeError);
+    assert.throws(() => new MemoryStore({ maxEntries: Number.NaN, sweepIntervalMs: 0 }), TypeError);
+    assert.doesNotThrow(() => new MemoryStore({ maxEntries: 1, sweepIntervalMs: 0 }));
+  });
+
+  it('close() empties the store', async () => {
+    const store = new MemoryStore({ maxEntries: 10, sweepIntervalMs: 0, now: () => T0 });
+    await store.create(session(1, T0 + MINUTE));
+    await store.revokeToken('tk-x', T0 + MINUTE);
+    await store.close();
+    assert.deepEqual(await store.stats(), { sessions: 0, revoked: 0 });
+  });
+});
