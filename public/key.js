@@ -166,8 +166,24 @@
   function showProfile(p) {
     setText(emailEl, str(p && p.email));
     setText(nameEl, str(p && p.name));
-    setText(pictureEl, str(p && p.picture)); // shown as text only: no third-party images
+    showPicture(p && p.picture);
     setAvatar(p);
+  }
+
+  var pictureImg = $('live-picture-img');
+  // Pictures inside the answer (data: images) are shown; a URL to another site is shown as text and never loaded.
+  var INLINE_IMAGE = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+\/=]+$/;
+
+  function showPicture(picture) {
+    var inline = typeof picture === 'string' && picture.length < 200000 && INLINE_IMAGE.test(picture);
+    if (pictureImg) {
+      if (inline) pictureImg.setAttribute('src', picture);
+      else pictureImg.removeAttribute('src');
+      pictureImg.hidden = !inline;
+    }
+    if (avatarEl) avatarEl.hidden = inline;
+    var text = inline ? '(shown)' : str(picture);
+    setText(pictureEl, text.length > 120 ? text.slice(0, 117) + '…' : text);
   }
 
   function showError(text) {

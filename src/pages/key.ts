@@ -125,6 +125,7 @@ export function renderKeyPage(o: KeyPageOptions): string {
       <div class="live-grid">
         <div class="live-who">
           <span id="live-avatar" class="avatar large avatar-none" aria-hidden="true">?</span>
+          <img id="live-picture-img" class="avatar large" alt="" hidden>
           <div class="live-fields">
             <p class="logged-in">
               <input type="checkbox" id="logged-in" disabled>
