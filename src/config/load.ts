@@ -63,8 +63,15 @@ export function loadConfig(env: Env): KeygateConfig {
   const port = int('PORT', 5000, 0, 65535);
   const debug = bool('DEBUG', mode === 'dev');
 
+  // HOST: a host name, an IPv4 address or an IPv6 address (optionally in brackets); nothing else.
+  const hostForUrl = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const hostOk =
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host) ||
+    (/^\[?[0-9a-f:.]+\]?$/i.test(host) && parseUrl(`http://${hostForUrl}/`) !== undefined);
+  if (!hostOk) problems.push(`HOST: expected a host name or IP address, got "${host}"`);
+  let baseUrl = new URL(hostOk ? `http://${hostForUrl}:${port}` : `http://localhost:${port}`);
+
   // BASE_URL: the public URL (callback, cookies). Defaults to http://HOST:PORT.
-  let baseUrl = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
   const baseSetting = read('BASE_URL');
   if (baseSetting !== undefined) {
     const parsed = parseUrl(baseSetting);
@@ -72,16 +79,12 @@ export function loadConfig(env: Env): KeygateConfig {
       problems.push(`BASE_URL: expected an absolute http(s) URL, got "${baseSetting}"`);
     } else if (parsed.search || parsed.hash || parsed.username || parsed.password) {
       problems.push('BASE_URL: must not carry a query, fragment or credentials');
+    } else if (parsed.pathname !== '/') {
+      problems.push(`BASE_URL: Keygate must be served at the root of its origin; a path ("${parsed.pathname}") is not supported`);
     } else if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname) && mode === 'provider') {
       problems.push(`BASE_URL: plain http is only allowed for loopback hosts; use https for "${parsed.host}"`);
     } else {
-      baseUrl = new URL(parsed.href.replace(/\/+$/, ''));
-    }
-  } else {
-    try {
-      baseUrl = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
-    } catch {
-      problems.push(`HOST: not a valid host name: "${host}"`);
+      baseUrl = new URL(parsed.origin);
     }
   }
   const secure = baseUrl.protocol === 'https:';

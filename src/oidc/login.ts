@@ -20,11 +20,13 @@ export function callbackUrl(config: KeygateConfig): URL {
  */
 export function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string' || value.length > 512) return '/key';
-  if (!/^\/(?![/\\])/.test(value) || /[\u0000-\u001f\u007f\\]/.test(value)) return '/key';
+  if (!/^\/(?![/\\])/.test(value) || /[\u0000-\u001f\u007f\\]|%(?:[01][0-9a-f]|7f|5c)/i.test(value)) return '/key';
   try {
     const parsed = new URL(value, 'http://keygate.invalid');
-    if (parsed.origin !== 'http://keygate.invalid') return '/key';
-    return parsed.pathname + parsed.search + parsed.hash;
+    const path = parsed.pathname + parsed.search + parsed.hash;
+    // Dot segments can normalise "/..//evil.com" into "//evil.com": check the result, not only the input.
+    if (parsed.origin !== 'http://keygate.invalid' || !/^\/(?![/\\])/.test(path)) return '/key';
+    return path;
   } catch {
     return '/key';
   }

@@ -9,8 +9,9 @@ const ADDRESS = /^[^@\s]+@([^@\s]+)$/;
  */
 export function isAllowed(allowlist: Allowlist | undefined, email: unknown, emailVerified: unknown): boolean {
   if (allowlist === undefined) return true;
-  if (typeof email !== 'string' || emailVerified === false) return false;
-  const address = email.trim().toLowerCase();
+  // Some providers send email_verified as a string.
+  if (typeof email !== 'string' || emailVerified === false || emailVerified === 'false') return false;
+  const address = email.toLowerCase();
   const match = ADDRESS.exec(address);
   if (!match) return false;
   return allowlist.emails.has(address) || allowlist.domains.has(match[1]!);

@@ -3,8 +3,6 @@ import type { Session, SessionStore } from './store.js';
 export interface MemoryStoreOptions {
   /** Most live sessions kept; the least recently used goes first. */
   maxEntries: number;
-  /** Most revoked-token entries kept (default 4 × maxEntries); the oldest goes first. */
-  maxRevoked?: number;
   /** Milliseconds between sweeps of expired entries (default 60 s; 0 disables the timer). */
   sweepIntervalMs?: number;
   now?: () => number;
@@ -19,14 +17,12 @@ export class MemoryStore implements SessionStore {
   readonly #byToken = new Map<string, string>();
   readonly #revoked = new Map<string, number>();
   readonly #max: number;
-  readonly #maxRevoked: number;
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryStoreOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
     this.#max = options.maxEntries;
-    this.#maxRevoked = options.maxRevoked ?? options.maxEntries * 4;
     this.#now = options.now ?? Date.now;
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {
@@ -71,13 +67,14 @@ export class MemoryStore implements SessionStore {
     return session.expiresAt > this.#now();
   }
 
+  /**
+   * Revocations are never evicted early (that would bring a revoked token back); they leave when the token
+   * expires. Each one needs a token that verified or a live session, and lives at most MAX_TOKEN_LIFETIME.
+   */
   async revokeToken(tokenKey: string, expiresAt: number): Promise<void> {
     if (expiresAt <= this.#now()) return;
-    this.#revoked.delete(tokenKey);
-    this.#revoked.set(tokenKey, expiresAt);
-    while (this.#revoked.size > this.#maxRevoked) {
-      this.#revoked.delete(this.#revoked.keys().next().value as string);
-    }
+    const current = this.#revoked.get(tokenKey);
+    if (current === undefined || current < expiresAt) this.#revoked.set(tokenKey, expiresAt);
   }
 
   async isRevoked(tokenKey: string): Promise<boolean> {

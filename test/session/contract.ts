@@ -171,6 +171,14 @@ export function sessionStoreContract(
       assert.equal(await store.isRevoked(key), true);
     });
 
+    it('a second revocation with an earlier expiry does not shorten the first', async () => {
+      const key = `tk-${randomUUID()}`;
+      await store.revokeToken(key, clock.now() + 5 * MINUTE);
+      await store.revokeToken(key, clock.now() + MINUTE);
+      clock.advance(2 * MINUTE);
+      assert.equal(await store.isRevoked(key), true);
+    });
+
     it('creating a session whose expiry has already passed stores nothing', async () => {
       const past = makeSession({ expiresAt: clock.now() - 1 });
       const now = makeSession({ expiresAt: clock.now() });
