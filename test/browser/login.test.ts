@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 
 /** The little of the DOM these page functions use (they run in the browser; the project compiles without lib.dom). */
@@ -41,6 +41,18 @@ describe('the key page in real headless Chromium', () => {
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
+  /** Fills the provider's login form, allows the consent when asked, and waits for the key page. */
+  async function signInAtProvider(page: Page, email: string, password: string): Promise<void> {
+    await page.waitForURL(/\/idp\/interaction\//);
+    await page.fill('#email', email);
+    await page.fill('#password', password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    if (await page.getByRole('button', { name: 'Allow' }).isVisible().catch(() => false)) {
+      await page.getByRole('button', { name: 'Allow' }).click();
+    }
+    await page.waitForURL(`${kg.base.origin}/key`);
+  }
+
   it('logs in as alice, watches the live panel, logs out, and the token is rejected', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -56,14 +68,7 @@ describe('the key page in real headless Chromium', () => {
 
     await page.goto(kg.base.href);
     await page.getByRole('link', { name: 'Log in' }).first().click();
-    await page.waitForURL(/\/idp\/interaction\//);
-    await page.fill('#email', 'alice@example.com');
-    await page.fill('#password', 'alice');
-    await page.getByRole('button', { name: 'Log in' }).click();
-    if (await page.getByRole('button', { name: 'Allow' }).isVisible().catch(() => false)) {
-      await page.getByRole('button', { name: 'Allow' }).click();
-    }
-    await page.waitForURL(`${kg.base.origin}/key`);
+    await signInAtProvider(page, 'alice@example.com', 'alice');
 
     // The live panel polls /protected every second and shows alice.
     await page.waitForFunction(() => document.getElementById('live-email')?.textContent === 'alice@example.com', undefined, { timeout: 5000 });
@@ -96,13 +101,7 @@ describe('the key page in real headless Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(new URL('/login', kg.base).href);
-    await page.fill('#email', 'bob@example.com');
-    await page.fill('#password', 'bob');
-    await page.getByRole('button', { name: 'Log in' }).click();
-    if (await page.getByRole('button', { name: 'Allow' }).isVisible().catch(() => false)) {
-      await page.getByRole('button', { name: 'Allow' }).click();
-    }
-    await page.waitForURL(`${kg.base.origin}/key`);
+    await signInAtProvider(page, 'bob@example.com', 'bob');
     await page.waitForFunction(() => document.getElementById('logged-in')?.checked === true, undefined, { timeout: 5000 });
     const token = (await page.inputValue('#token')).trim();
     const logout = await fetch(new URL('/logout', kg.base), { method: 'POST', headers: { authorization: `Bearer ${token}` } });

@@ -20,7 +20,7 @@ const API = 'https://api.example.com';
 describe('an Auth0 tenant behind https: audience, __Host- cookies, /v2/logout', () => {
   let app: FastifyInstance;
   let store: MemoryStore;
-  let privateKey: CryptoKey;
+  let privateKey: jose.CryptoKey;
   const requested: string[] = [];
 
   before(async () => {
