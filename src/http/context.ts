@@ -3,6 +3,7 @@ import type { OidcProvider } from '../oidc/provider.js';
 import type { SessionStore } from '../session/store.js';
 import type { Authorization } from '../token/authorize.js';
 import type { Cookies } from './cookies.js';
+import type { Metrics } from './metrics.js';
 import type { Sealer } from './seal.js';
 
 /** What every route module receives: the core objects, built once per app. */
@@ -13,5 +14,6 @@ export interface RouteContext {
   cookies: Cookies;
   transactions: Sealer;
   authorize: (token: string) => Promise<Authorization>;
+  metrics: Metrics;
   now: () => number;
 }

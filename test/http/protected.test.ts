@@ -161,6 +161,20 @@ describe('GET /protected: RFC 6750 answers for every kind of request', () => {
     assert.deepEqual(await ready.json(), { status: 'ok', checks: { store: 'ok', provider: 'ok' } });
   });
 
+  it('metrics: Prometheus text with bounded labels', async () => {
+    await fetch(new URL(`/nothing-${'x'.repeat(50)}`, kg.base));
+    const response = await fetch(new URL('/metrics', kg.base));
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    assert.match(text, /^keygate_sessions 1$/m);
+    assert.match(text, /^keygate_logins_total\{result="success"\} 1$/m);
+    assert.match(text, /^keygate_http_requests_total\{route="\/protected",method="GET",status="200"\} \d+$/m);
+    assert.match(text, /^keygate_http_requests_total\{route="unmatched",method="GET",status="404"\} \d+$/m);
+    assert.doesNotMatch(text, /xxxxx/, 'no raw URL in a label');
+    assert.doesNotMatch(text, new RegExp(token.slice(0, 40)), 'no token');
+  });
+
   function rawRequest(text: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket = connect(Number(kg.base.port), '127.0.0.1');

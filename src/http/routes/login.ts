@@ -44,7 +44,10 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (!query.has('state') && !query.has('error')) {
       throw new LoginError(400, 'invalid_request', 'The login response has no state parameter.');
     }
-    const result = await finishLogin(ctx.oidc, query, transaction);
+    const result = await finishLogin(ctx.oidc, query, transaction).catch((error: unknown) => {
+      ctx.metrics.logins.inc({ result: 'failure' });
+      throw error;
+    });
 
     // A new session id at every login; a session this browser had before ends now.
     const previous = cookies.sessionId(request);
@@ -54,6 +57,7 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { returnTo, ...rest } = result;
     await store.create({ ...rest, id, createdAt: now });
     cookies.setSession(reply, id, result.expiresAt, now);
+    ctx.metrics.logins.inc({ result: 'success' });
     request.log.info({ sub: result.sub }, 'login');
     return reply.redirect(returnTo, 302);
   });

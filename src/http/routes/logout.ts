@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KeygateError } from '../../errors.js';
 import { endSessionUrl } from '../../oidc/logout.js';
 import { renderLogoutConfirmPage } from '../../pages/logout.js';
+import type { Session } from '../../session/store.js';
 import { tokenKey } from '../../token/verifier.js';
 import { bearerOf } from './protected.js';
 import type { RouteContext } from '../context.js';
@@ -27,33 +28,40 @@ function wantsJson(request: FastifyRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
+/** The ID token to send as `id_token_hint` to the provider's end-session endpoint. */
+function logoutHint(session: Session): string | undefined {
+  return session.idToken ?? (session.tokenKind === 'id_token' ? session.apiToken : undefined);
+}
+
 /** `POST /logout` (cookie or bearer) and `GET /logout` (bearer; with only a cookie, a confirmation form). */
 export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { cookies, store, config } = ctx;
   const baseOrigin = config.baseUrl.origin;
 
+  /** Ends the session that issued the token, or revokes a valid token no session holds. True when something ended. */
+  const logoutBearer = async (request: FastifyRequest): Promise<{ ended: boolean; hint: string | undefined }> => {
+    const token = bearerOf(request);
+    const session = await store.getByToken(tokenKey(token));
+    if (session !== undefined) return { ended: await store.delete(session.id), hint: logoutHint(session) };
+    // A bad token gets 401 here; a valid one is revoked (REQUIRE_SESSION=false accepts tokens without a session).
+    const { verifier } = await ctx.oidc.discover();
+    const verified = await verifier(token);
+    const ended = !(await store.isRevoked(verified.key));
+    await store.revokeToken(verified.key, verified.claims.exp * 1000);
+    return { ended, hint: undefined };
+  };
+
   const logout = async (request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST') => {
     const hasBearer = request.headers.authorization !== undefined;
     const sessionId = cookies.sessionId(request);
-    let idToken: string | undefined;
+    let hint: string | undefined;
     let ended = false;
 
     if (hasBearer) {
-      // Revoke the token itself (so it fails everywhere at once) and the session that issued it.
-      const token = bearerOf(request);
-      const session = await store.getByToken(tokenKey(token));
-      if (session !== undefined) {
-        ended = await store.delete(session.id);
-        idToken = session.idToken ?? (session.tokenKind === 'id_token' ? session.apiToken : undefined);
-      } else {
-        // No live session holds it: revoke a valid token anyway (REQUIRE_SESSION=false); a bad one gets 401.
-        const { verifier } = await ctx.oidc.discover();
-        const verified = await verifier(token);
-        await store.revokeToken(verified.key, verified.claims.exp * 1000);
-      }
-    } else if (sessionId === undefined && method === 'GET') {
-      return reply.redirect('/', 303);
+      ({ ended, hint } = await logoutBearer(request));
     } else if (method === 'GET') {
+      // A link can be followed from anywhere: with only a cookie, ask first.
+      if (sessionId === undefined) return reply.redirect('/', 303);
       return reply.type('text/html; charset=utf-8').send(renderLogoutConfirmPage({ action: '/logout' }));
     } else if (!isSameOrigin(request, baseOrigin)) {
       throw crossSite();
@@ -62,17 +70,18 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (sessionId !== undefined && (!hasBearer || isSameOrigin(request, baseOrigin))) {
       const session = await store.get(sessionId);
       if (session !== undefined) {
-        idToken ??= session.idToken ?? (session.tokenKind === 'id_token' ? session.apiToken : undefined);
+        hint ??= logoutHint(session);
         ended = (await store.delete(sessionId)) || ended;
       }
       cookies.clearSession(reply);
     }
+    if (ended) ctx.metrics.logouts.inc();
     request.log.info({ ended }, 'logout');
 
     if (wantsJson(request) || (hasBearer && sessionId === undefined)) {
       return reply.code(200).send({ status: 'logged_out', ended });
     }
-    return reply.redirect(await endSessionUrl(ctx.oidc, idToken), 303);
+    return reply.redirect(await endSessionUrl(ctx.oidc, hint), 303);
   };
 
   app.post('/logout', (request, reply) => logout(request, reply, 'POST'));

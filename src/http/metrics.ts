@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SessionStore } from '../session/store.js';
+
+export interface Metrics {
+  logins: Counter<'result'>;
+  logouts: Counter;
+}
+
+/**
+ * Prometheus metrics on `GET /metrics`: requests by route pattern and status (bounded labels: never a raw URL or a
+ * provider-supplied code), logins, logouts, and the store's live sessions and revocations read at scrape time.
+ */
+export function installMetrics(app: FastifyInstance, store: SessionStore): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'keygate_' });
+  const requests = new Counter({
+    name: 'keygate_http_requests_total',
+    help: 'HTTP requests by route pattern, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  const logins = new Counter({ name: 'keygate_logins_total', help: 'Finished logins by result.', labelNames: ['result'] as const, registers: [registry] });
+  const logouts = new Counter({ name: 'keygate_logouts_total', help: 'Logouts that ended a live session or revoked a token.', registers: [registry] });
+  new Gauge({
+    name: 'keygate_sessions',
+    help: 'Live sessions in the store.',
+    registers: [registry],
+    async collect() {
+      this.set((await store.stats()).sessions);
+    },
+  });
+  new Gauge({
+    name: 'keygate_revoked_tokens',
+    help: 'Revoked tokens that have not expired yet.',
+    registers: [registry],
+    async collect() {
+      this.set((await store.stats()).revoked);
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    requests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
+  });
+  app.get('/metrics', { config: { errorFormat: 'json' } }, async (_request, reply) => {
+    const body = await registry.metrics();
+    return reply.type(registry.contentType).send(body);
+  });
+  return { logins, logouts };
+}
