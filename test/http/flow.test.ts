@@ -31,6 +31,10 @@ describe('the whole demo flow against the embedded oidc-provider, over HTTP', ()
       }
     }
 
+    const home = await agent.request(new URL('/', kg.base));
+    assert.equal(home.status, 302, 'signed in: / goes on to the key page');
+    assert.equal(home.headers.get('location'), '/key');
+
     const ok = await callProtected(kg.base, token);
     assert.equal(ok.status, 200);
     assert.equal(ok.body.email, 'alice@example.com');

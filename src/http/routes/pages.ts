@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as jose from 'jose';
 import { renderKeyPage } from '../../pages/key.js';
 import { renderLoginPage } from '../../pages/login.js';
@@ -32,7 +32,7 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const devUsers = config.mode === 'dev' ? config.devUsers.map(({ email, password }) => ({ email, password })) : undefined;
   const protectedUrl = new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/protected`, config.baseUrl).href;
 
-  const liveSession = async (request: Parameters<typeof cookies.sessionId>[0]) => {
+  const liveSession = async (request: FastifyRequest) => {
     const id = cookies.sessionId(request);
     return id === undefined ? undefined : store.get(id);
   };
