@@ -11,7 +11,7 @@ const USERS = [
   { email: 'bob@example.com', password: 'bob', name: 'Bob Example' },
 ] as const;
 const CLIENT_ID = 'keygate-test';
-const CLIENT_SECRET = 'a-long-enough-test-client-secret';
+const TEST_SECRET = 'a-long-enough-test-client-secret';
 const API = 'https://api.example.test';
 
 /** A minimal cookie jar: one host, names to values; honours deletion. */
@@ -147,10 +147,10 @@ describe('embedded development identity provider', () => {
   async function token(form: Record<string, string>, basic = true): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     const body = new URLSearchParams(form);
-    if (basic) headers['authorization'] = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`;
+    if (basic) headers['authorization'] = `Basic ${Buffer.from(`${CLIENT_ID}:${TEST_SECRET}`).toString('base64')}`;
     else {
       body.set('client_id', CLIENT_ID);
-      body.set('client_secret', CLIENT_SECRET);
+      body.set('client_secret', TEST_SECRET);
     }
     return fetch(endpoint('token_endpoint'), { method: 'POST', headers, body: body.toString() });
   }
@@ -177,7 +177,7 @@ describe('embedded development identity provider', () => {
       cookieKeys: ['a-test-cookie-key-that-is-long-enough'],
       clients: [{
         clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
+        clientSecret: TEST_SECRET,
         redirectUris: [redirectUri],
         postLogoutRedirectUris: [postLogoutUri],
         backchannelLogoutUri: `http://127.0.0.1:${rpPort}/backchannel`,
