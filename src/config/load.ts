@@ -86,6 +86,8 @@ export function loadConfig(env: Env): KeygateConfig {
     } else {
       baseUrl = new URL(parsed.origin);
     }
+  } else if (mode === 'provider' && hostOk && !isLoopbackHost(host)) {
+    problems.push(`BASE_URL: required (an https URL) when HOST "${host}" is not a loopback address, so that cookies are Secure and the callback URL is right`);
   }
   const secure = baseUrl.protocol === 'https:';
 

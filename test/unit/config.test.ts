@@ -237,6 +237,13 @@ describe('loadConfig: other variables', () => {
     assert.equal(loadConfig({ ...AUTH0, BASE_URL: 'http://localhost:8080' }).secure, false);
   });
 
+  it('a provider on a non-loopback HOST needs an https BASE_URL; a path in BASE_URL is refused', () => {
+    assertProblem(problemsOf({ ...AUTH0, HOST: '0.0.0.0' }), 'BASE_URL', /HOST "0\.0\.0\.0"/);
+    assert.equal(loadConfig({ ...AUTH0, HOST: '0.0.0.0', BASE_URL: 'https://keygate.example.com' }).baseUrl.href, 'https://keygate.example.com/');
+    assert.equal(loadConfig({ HOST: '0.0.0.0' }).mode, 'dev', 'the development mode may listen anywhere');
+    assertProblem(problemsOf({ BASE_URL: 'https://keygate.example.com/app' }), 'BASE_URL', /path/);
+  });
+
   it('BASE_URL that is not an http(s) URL or carries a query is refused', () => {
     assertProblem(problemsOf({ BASE_URL: 'keygate.example.com' }), 'BASE_URL');
     assertProblem(problemsOf({ BASE_URL: 'ftp://keygate.example.com' }), 'BASE_URL');
