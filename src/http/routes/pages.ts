@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as jose from 'jose';
 import { renderKeyPage } from '../../pages/key.js';
 import { renderLoginPage } from '../../pages/login.js';
+import { profileFromSession } from '../../token/authorize.js';
 import type { RouteContext } from '../context.js';
 
 const PUBLIC_DIR = new URL('../../../public/', import.meta.url);
@@ -48,17 +49,15 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (request.cookies[cookies.session] !== undefined) cookies.clearSession(reply);
       return reply.redirect('/', 302);
     }
-    const profile: Parameters<typeof renderKeyPage>[0]['profile'] = { sub: session.sub };
-    if (session.email !== undefined) profile.email = session.email;
-    if (session.name !== undefined) profile.name = session.name;
-    if (session.picture !== undefined) profile.picture = session.picture;
-    if (session.emailVerified !== undefined) profile.email_verified = session.emailVerified;
+    const claims = jose.decodeJwt(session.apiToken);
+    // The same profile /protected answers for this session's token.
+    const profile = profileFromSession(session, claims.exp ?? Math.floor(session.expiresAt / 1000));
     return reply.type('text/html; charset=utf-8').send(
       renderKeyPage({
         token: session.apiToken,
         tokenKind: session.tokenKind === 'id_token' ? 'ID token' : 'access token',
         header: jose.decodeProtectedHeader(session.apiToken) as Record<string, unknown>,
-        claims: jose.decodeJwt(session.apiToken) as Record<string, unknown>,
+        claims: claims as Record<string, unknown>,
         profile,
         protectedUrl,
         logoutAction: '/logout',
