@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import { insufficientScope, invalidToken, UnavailableError, KeygateError } from '../errors.js';
+import { assertWellFormed } from './well-formed.js';
 
 export interface TokenVerifierOptions {
   /** Exact expected `iss` (from the provider's discovered metadata). */
@@ -69,7 +70,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (!hmac) throw invalidToken(`The ${header.alg} algorithm is not accepted.`);
       return hmac;
     }
-    return options.keys(header, token);
+    // Failing to reach the key set is the provider's fault (503); anything jose says about the key it then
+    // gets (too short an RSA modulus, wrong type) is the token's (401): keep the two apart here.
+    return Promise.resolve(options.keys(header, token)).catch((error: unknown) => {
+      throw error instanceof jose.errors.JOSEError || error instanceof KeygateError
+        ? error
+        : new UnavailableError('The provider\'s signing keys could not be fetched.', error);
+    });
   };
   const verifyOptions: jose.JWTVerifyOptions = {
     issuer: options.issuer,
@@ -83,6 +90,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return async function verify(token: string): Promise<VerifiedToken> {
     assertCanonical(token);
+    assertWellFormed(token);
     let result: jose.JWTVerifyResult;
     try {
       result = await jose.jwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions);
@@ -145,6 +153,7 @@ export function mapJoseError(error: unknown): KeygateError {
   if (error instanceof jose.errors.JOSENotSupported) return invalidToken('The token uses a feature this API does not support.', error);
   if (error instanceof jose.errors.JWTInvalid || error instanceof jose.errors.JWSInvalid) return invalidToken('The token is malformed.', error);
   if (error instanceof jose.errors.JOSEError) return invalidToken('The token could not be verified.', error);
-  // Anything else is a failure to reach the key set (network error, refused connection): fail closed.
-  return new UnavailableError('The provider\'s signing keys could not be fetched.', error);
+  // Failures to reach the key set were mapped where the key is fetched; what is left is jose refusing the key or
+  // the token itself (a TypeError for an RSA modulus under 2048 bits, an unusable key type): the token's fault.
+  return invalidToken('The token could not be verified with the issuer\'s keys.', error);
 }
