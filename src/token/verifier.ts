@@ -38,6 +38,8 @@ export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Errors of the key lookup that are the token's fault (no or several matching keys, an unsupported alg). */
+const TOKEN_FAULTS = [jose.errors.JWKSNoMatchingKey, jose.errors.JWKSMultipleMatchingKeys, jose.errors.JOSENotSupported, jose.errors.JOSEAlgNotAllowed, jose.errors.JWSInvalid, jose.errors.JWTInvalid];
 
 /** The canonical key of a compact JWS whose segments are canonical base64url (see `assertCanonical`). */
 export function tokenKey(token: string): string {
@@ -73,9 +75,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     // Failing to reach the key set is the provider's fault (503); anything jose says about the key it then
     // gets (too short an RSA modulus, wrong type) is the token's (401): keep the two apart here.
     return Promise.resolve(options.keys(header, token)).catch((error: unknown) => {
-      throw error instanceof jose.errors.JOSEError || error instanceof KeygateError
-        ? error
-        : new UnavailableError('The provider\'s signing keys could not be fetched.', error);
+      if (error instanceof KeygateError || error instanceof jose.errors.JWKSTimeout || TOKEN_FAULTS.some((type) => error instanceof type)) throw error;
+      // An HTTP error status, an invalid key set or a network failure: the provider's fault, fail closed.
+      throw new UnavailableError('The provider\'s signing keys could not be fetched.', error);
     });
   };
   const verifyOptions: jose.JWTVerifyOptions = {
