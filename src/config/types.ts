@@ -12,6 +12,12 @@ export interface Allowlist {
   domains: ReadonlySet<string>;
 }
 
+/** At most `max` requests per `windowMs` from one client address. */
+export interface RateLimit {
+  max: number;
+  windowMs: number;
+}
+
 export interface KeygateConfig {
   /** `dev`: embedded development provider; `provider`: a real OpenID Provider (Auth0 or any issuer). */
   mode: 'dev' | 'provider';
@@ -54,4 +60,14 @@ export interface KeygateConfig {
   /** Demo users of the embedded provider (dev mode only). */
   devUsers: readonly DevUser[];
   logLevel: string;
+
+  // Issue 3 (security catalog, rate limits): per client address; undefined = off.
+  /** `GET /login` per client address (`RATE_LIMIT_LOGIN`). */
+  rateLimitLogin: RateLimit | undefined;
+  /** `GET /callback` per client address (`RATE_LIMIT_CALLBACK`). */
+  rateLimitCallback: RateLimit | undefined;
+  /** Failed bearer attempts (400/401) at `/protected` per client address (`RATE_LIMIT_BEARER_FAILURES`). */
+  rateLimitBearerFailures: RateLimit | undefined;
+  /** Fastify's `trustProxy`: whether and which proxies' X-Forwarded-For names the client address (`TRUST_PROXY`). */
+  trustProxy: boolean | number | readonly string[];
 }

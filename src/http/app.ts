@@ -12,6 +12,7 @@ import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
 import { securityHeaders } from './headers.js';
 import { installMetrics } from './metrics.js';
+import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
 import { healthRoutes } from './routes/health.js';
@@ -38,6 +39,12 @@ function redactUrl(url: string): string {
   return `${url.slice(0, index)}?${names.map((n) => `${encodeURIComponent(n)}=…`).join('&')}`;
 }
 
+/** `TRUST_PROXY` as Fastify's option: a hop count trusts that many proxies nearest to Keygate (as Express does). */
+function trustProxyOption(value: KeygateConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
+  if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
+  return typeof value === 'object' ? [...value] : value;
+}
+
 /** Builds Keygate's HTTP app, not listening (tests use `inject()`; the CLI calls `listen`). */
 export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<FastifyInstance> {
   const mount = deps.mount;
@@ -58,7 +65,7 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
     routerOptions: { maxParamLength: 200 },
     requestTimeout: 30_000,
     return503OnClosing: true,
-    trustProxy: false,
+    trustProxy: trustProxyOption(config.trustProxy),
     ...(mount
       ? {
           serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void): Server =>
@@ -83,6 +90,7 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
 
   const metrics = installMetrics(app, deps.store);
   const now = deps.now ?? Date.now;
+  installRateLimits(app, config, now);
   const ctx: RouteContext = {
     config,
     store: deps.store,

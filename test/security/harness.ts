@@ -17,7 +17,7 @@ export interface KeygateUnderTest {
   close(): Promise<void>;
 }
 
-export async function keygateAgainst(op: HostileOp, env: Record<string, string> = {}, deps: OidcDeps = {}): Promise<KeygateUnderTest> {
+export async function keygateAgainst(op: HostileOp, env: Record<string, string> = {}, deps: OidcDeps = {}, now?: () => number): Promise<KeygateUnderTest> {
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '5080',
@@ -31,7 +31,7 @@ export async function keygateAgainst(op: HostileOp, env: Record<string, string> 
   });
   const store = new MemoryStore({ maxEntries: 10_000, sweepIntervalMs: 0 });
   const oidc = new OidcProvider(config, deps);
-  const app = await buildApp(config, { store, oidc, logger: false });
+  const app = await buildApp(config, { store, oidc, logger: false, ...(now ? { now } : {}) });
   await app.ready();
   return {
     app,
