@@ -282,6 +282,11 @@ describe('login and callback against a hostile provider', () => {
     assert.ok(r.status < 500, String(r.status));
   });
 
+  it('LC-36 a callback with the right state but no code, or an empty code, is the client\'s 400, not a provider fault', async () => {
+    await refused(() => flow((q) => q.delete('code')), 400, /invalid_request/);
+    await refused(() => flow((q) => q.set('code', '')), 400, /invalid_request/);
+  });
+
   it('LC-35 a loadConfig without CLIENT_SECRET or with an http non-loopback issuer is refused before any login', () => {
     assert.throws(() => loadConfig({ ISSUER_URL: op.issuer, CLIENT_ID, SECRET_KEY: 's'.repeat(40) }), /CLIENT_SECRET/);
     assert.throws(() => loadConfig({ ISSUER_URL: 'http://idp.example.com', CLIENT_ID, CLIENT_SECRET, SECRET_KEY: 's'.repeat(40) }), /ISSUER_URL/);
