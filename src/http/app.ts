@@ -8,6 +8,7 @@ import { UnavailableError } from '../errors.js';
 import type { OidcProvider } from '../oidc/provider.js';
 import type { SessionStore } from '../session/store.js';
 import { createAuthorizer } from '../token/authorize.js';
+import { clientErrorHandler } from './client-error.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
 import { securityHeaders } from './headers.js';
@@ -48,6 +49,7 @@ function trustProxyOption(value: KeygateConfig['trustProxy']): FastifyServerOpti
 /** Builds Keygate's HTTP app, not listening (tests use `inject()`; the CLI calls `listen`). */
 export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<FastifyInstance> {
   const mount = deps.mount;
+  const headers = securityHeaders(config);
   const app = Fastify({
     logger:
       deps.logger === undefined || deps.logger === true
@@ -65,6 +67,7 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
     routerOptions: { maxParamLength: 200 },
     requestTimeout: 30_000,
     return503OnClosing: true,
+    clientErrorHandler: clientErrorHandler(headers),
     trustProxy: trustProxyOption(config.trustProxy),
     ...(mount
       ? {
@@ -81,7 +84,6 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   await app.register(cookie, { secret: [...config.secretKeys], parseOptions: {} });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
-  const headers = securityHeaders(config);
   app.addHook('onSend', async (_request, reply, payload) => {
     for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name)) reply.header(name, value);
     return payload;

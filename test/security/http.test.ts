@@ -118,6 +118,12 @@ describe('HTTP-level hostile requests', () => {
     const huge = `X-Junk: ${'a'.repeat(20 * 1024)}\r\n`;
     const fresh = await rawExchange(p, [`GET /protected HTTP/1.1\r\nHost: x\r\n${huge}\r\n`]);
     assert.match(fresh, /^HTTP\/1\.1 431 /);
+    assert.match(fresh, /\r\ncontent-security-policy: [^\r]*frame-ancestors 'none'/i);
+    assert.match(fresh, /\r\nx-content-type-options: nosniff/i);
+    assert.match(fresh, /"error":"invalid_request"/);
+    const garbage = await rawExchange(p, ['NOT HTTP AT ALL\r\n\r\n']);
+    assert.match(garbage, /^HTTP\/1\.1 400 /);
+    assert.match(garbage, /\r\nreferrer-policy: no-referrer/i);
     const keepAlive = await rawExchange(p, [`GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`, `GET /protected HTTP/1.1\r\nHost: x\r\n${huge}\r\n`]);
     assert.match(keepAlive, /^HTTP\/1\.1 200 /);
     assert.match(keepAlive, /HTTP\/1\.1 431 /);
