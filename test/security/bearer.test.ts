@@ -370,6 +370,14 @@ describe('bearer verification against a hostile provider', () => {
     for (const payload of ['[1,2]', '"claims"', '42', 'null']) await refused(kg, jws({ header: { alg: 'RS256', kid: key.kid }, payload, signer: { key } }));
   });
 
+  it('BV-63 nbf and iat huge (1e20) or fractional far ahead are refused; nbf absent or in the past is fine', async () => {
+    await refused(kg, token({ nbf: 1e20 }));
+    await refused(kg, token({ iat: 1e20, exp: 1e20 + 60 }));
+    await refused(kg, token({ nbf: now() + 3600.5 }));
+    await accepted(kg, token({ nbf: now() - 60 }));
+    await accepted(kg, token({ nbf: undefined }));
+  });
+
   it('BV-62 a header that is not a JSON object (array, garbage) is refused', async () => {
     const key = op.keys[0]!;
     for (const header of ['["RS256"]', 'not json', '']) await refused(kg, jws({ header, payload: op.defaultClaims(), signer: { key }, alg: 'RS256' }));

@@ -183,6 +183,17 @@ describe('login and callback against a hostile provider', () => {
 
   it('LC-22 a callback without iss is refused when discovery advertises authorization_response_iss_parameter_supported', async () => {
     await refused(() => flow((q) => q.delete('iss')), 400, /invalid_issuer/);
+    // Control: a provider that does not advertise it may omit iss.
+    op.discovery = { authorization_response_iss_parameter_supported: undefined };
+    const plain = await keygateAgainst(op);
+    try {
+      const started = await startLogin(plain);
+      const query = await authorizeAtOp(started);
+      query.delete('iss');
+      assert.equal((await callback(plain, query, started.cookies)).status, 302);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('LC-23 implicit-flow parameters (id_token, access_token, token) in the callback are refused', async () => {
