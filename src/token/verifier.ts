@@ -101,7 +101,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     const { payload, protectedHeader } = result;
     if (protectedHeader.typ !== undefined && !ACCEPTED_TYP.has(String(protectedHeader.typ).toLowerCase())) {
-      throw invalidToken(`Tokens of type "${String(protectedHeader.typ)}" are not accepted.`);
+      const typ = String(protectedHeader.typ);
+      throw invalidToken(`Tokens of type "${typ.length > 40 ? `${typ.slice(0, 40)}…` : typ}" are not accepted.`);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidToken('The token has no subject (sub).');
     const exp = payload.exp!;

@@ -139,6 +139,10 @@ describe('HTTP-level hostile requests', () => {
       assert.match(r.challenge ?? '', CHALLENGE, r.challenge);
       assert.equal((r.challenge!.match(/error="/g) ?? []).length, 1);
     }
+    // Echoed text stays short: a 5 kB typ does not become a 5 kB header.
+    const long = await protectedCall(kg, `Bearer ${op.idToken({ header: { typ: 'x'.repeat(5000) } })}`);
+    assert.equal(long.status, 401);
+    assert.ok(long.challenge!.length < 300, String(long.challenge!.length));
     for (const scheme of ['X"y', "Na'me"]) {
       const r = await protectedCall(kg, `${scheme} abc`);
       assert.match(r.challenge ?? '', CHALLENGE);
