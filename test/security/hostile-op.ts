@@ -60,6 +60,8 @@ export interface HostileOp {
   /** Token requests' form bodies. */
   tokenRequests: URLSearchParams[];
   userinfo: Json | undefined;
+  /** Damages the body of every answer on this path (any byte), after it is built. */
+  damage: { path: string; apply: (body: Buffer) => Buffer } | undefined;
   /** A code that the authorization endpoint would issue, without a browser (an injected or a stolen code). */
   issueCode(grant: { nonce?: string; challenge?: string; redirectUri: string }): string;
   /** An ID token with the default claims for CLIENT_ID, merged with `claims`, signed by `signer` (own key by default). */
@@ -69,14 +71,29 @@ export interface HostileOp {
   close(): Promise<void>;
 }
 
+/** Set per request: the damage to apply to this answer's body, if any. */
+const DAMAGE = new WeakMap<ServerResponse, (body: Buffer) => Buffer>();
+
 function send(res: ServerResponse, answer: RawAnswer): void {
   if (answer.hang) return;
+  let body: Buffer = Buffer.from(answer.body ?? '');
+  const damage = DAMAGE.get(res);
+  if (damage) body = damage(body);
   res.writeHead(answer.status ?? 200, answer.headers ?? { 'content-type': 'application/json' });
-  res.end(answer.body ?? '');
+  res.end(body);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   send(res, { status, body: JSON.stringify(body) });
+}
+
+/** Flips the lowest bit of byte `index`: a base64url character becomes another one, or an invalid one. */
+export function flipByte(index: number): (body: Buffer) => Buffer {
+  return (body) => {
+    const copy = Buffer.from(body);
+    if (index < copy.length) copy[index] = copy[index]! ^ 0x01;
+    return copy;
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -114,6 +131,7 @@ export async function startHostileOp(): Promise<HostileOp> {
     hits: new Map(),
     tokenRequests: [],
     userinfo: undefined,
+    damage: undefined,
     issueCode({ nonce, challenge, redirectUri }) {
       const code = randomBytes(16).toString('base64url');
       codes.set(code, { clientId: CLIENT_ID, redirectUri, nonce, challenge, used: false });
@@ -141,6 +159,7 @@ export async function startHostileOp(): Promise<HostileOp> {
       op.hits.clear();
       op.tokenRequests = [];
       op.userinfo = undefined;
+      op.damage = undefined;
     },
     close: () =>
       new Promise((resolve) => {
@@ -169,6 +188,7 @@ export async function startHostileOp(): Promise<HostileOp> {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', origin);
     op.hits.set(url.pathname, (op.hits.get(url.pathname) ?? 0) + 1);
+    if (op.damage && op.damage.path === url.pathname) DAMAGE.set(res, op.damage.apply);
     void (async () => {
       switch (url.pathname) {
         case '/.well-known/openid-configuration':

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JWKS_COOLDOWN_MS } from '../../src/oidc/provider.js';
-import { startHostileOp, type HostileOp } from './hostile-op.js';
+import { flipByte, startHostileOp, type HostileOp } from './hostile-op.js';
 import { keygateAgainst, protectedCall, type KeygateUnderTest } from './harness.js';
 import { makeKey } from './jws.js';
 
@@ -128,6 +128,27 @@ describe('keys and JWKS faults', () => {
     const kg = await start();
     for (let i = 0; i < 50; i++) assert.equal(await status(kg, op.idToken({ claims: { n: i } })), 200);
     assert.equal(jwksFetches(), 1);
+  });
+
+  it('KJ-14 one byte damaged anywhere in the published modulus or exponent: refused (401) or the set refused (503), never accepted, never 500', async () => {
+    const body = JSON.stringify({ keys: op.keys.map((k) => k.jwk) });
+    const ranges = ['"n":"', '"e":"'].map((member) => {
+      const start = body.indexOf(member) + member.length;
+      return [start, body.indexOf('"', start)] as const;
+    });
+    const seen = new Map<number, number>();
+    for (const [from, to] of ranges) {
+      for (let i = from; i < to; i += i < from + 4 || to - i < 8 ? 1 : 9) {
+        const kg = await start();
+        op.damage = { path: '/jwks', apply: flipByte(i) };
+        const r = await protectedCall(kg, `Bearer ${op.idToken()}`);
+        assert.ok(r.status === 401 || r.status === 503, `byte ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+        seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+        await kg.close();
+        open.splice(open.indexOf(kg), 1);
+      }
+    }
+    assert.ok((seen.get(401) ?? 0) > 20, JSON.stringify([...seen]));
   });
 
   it('KJ-13 a JWKS that disappears after a good fetch keeps serving the cached keys (no fail-open, no outage)', async () => {

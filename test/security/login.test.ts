@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { Sealer } from '../../src/http/seal.js';
 import { textOf } from '../helpers/keygate.js';
-import { startHostileOp, CLIENT_ID, CLIENT_SECRET, type HostileOp } from './hostile-op.js';
+import { flipByte, startHostileOp, CLIENT_ID, CLIENT_SECRET, type HostileOp } from './hostile-op.js';
 import { authorizeAtOp, BASE, callback, keygateAgainst, login, startLogin, type CallbackResult, type KeygateUnderTest } from './harness.js';
 import { makeKey } from './jws.js';
 
@@ -296,6 +296,29 @@ describe('login and callback against a hostile provider', () => {
   it('LC-36 a callback with the right state but no code, or an empty code, is the client\'s 400, not a provider fault', async () => {
     await refused(() => flow((q) => q.delete('code')), 400, /invalid_request/);
     await refused(() => flow((q) => q.set('code', '')), 400, /invalid_request/);
+  });
+
+  it('LC-37 one byte damaged anywhere in the ID token the token endpoint returns: no session, 400 or 502, never 500', async () => {
+    // Find where the id_token sits in the token endpoint's JSON answer (its layout and length do not change).
+    const probe = await startLogin(kg);
+    const probeQuery = await authorizeAtOp(probe);
+    let body = '';
+    op.damage = { path: '/token', apply: (b) => ((body = b.toString()), b) };
+    assert.equal((await callback(kg, probeQuery, probe.cookies)).status, 302);
+    const start = body.indexOf('"id_token":"') + '"id_token":"'.length;
+    const end = body.indexOf('"', start);
+    assert.ok(start > 20 && end > start + 100);
+    const before = await sessions();
+    let tried = 0;
+    for (let offset = 0; offset < end - start; offset += 5) {
+      op.damage = { path: '/token', apply: flipByte(start + offset) };
+      const r = await flow();
+      assert.ok(r.status === 400 || r.status === 502, `byte ${offset}: ${r.status} ${textOf(r.body).slice(0, 200)}`);
+      assert.equal([...r.cookies].some(([n, v]) => n.includes('keygate_session') && v !== ''), false, `byte ${offset}: a session cookie`);
+      tried++;
+    }
+    assert.equal(await sessions(), before, 'no damaged ID token made a session');
+    assert.ok(tried > 100, String(tried));
   });
 
   it('LC-35 a loadConfig without CLIENT_SECRET or with an http non-loopback issuer is refused before any login', () => {
