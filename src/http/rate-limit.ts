@@ -84,14 +84,14 @@ export function installRateLimits(app: FastifyInstance, config: Pick<KeygateConf
     } else if (path === '/callback' && callback) {
       const wait = callback.hit(request.ip);
       if (wait !== undefined) throw new RateLimitedError(wait, 'login responses');
-    } else if (path === '/protected' && failures && request.method === 'GET') {
+    } else if (path === '/protected' && failures && request.method !== 'OPTIONS') {
       const wait = failures.blocked(request.ip);
       if (wait !== undefined) throw new RateLimitedError(wait, 'failed token attempts');
     }
   });
   if (failures) {
     app.addHook('onResponse', async (request, reply) => {
-      if (route(request) !== '/protected' || request.method !== 'GET') return;
+      if (route(request) !== '/protected' || request.method === 'OPTIONS') return;
       if ((reply.statusCode === 401 || reply.statusCode === 400) && request.headers.authorization !== undefined) failures.hit(request.ip);
     });
   }
