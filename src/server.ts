@@ -40,6 +40,7 @@ export async function startKeygate(config: KeygateConfig, options: StartOptions 
           clientSecret: config.clientSecret,
           redirectUris: [callbackUrl(config).href],
           postLogoutRedirectUris: [home],
+          backchannelLogoutUri: new URL('/backchannel-logout', config.baseUrl).href,
         },
       ],
       users: config.devUsers,

@@ -138,8 +138,12 @@ export function loadConfig(env: Env): KeygateConfig {
     else if (mode === 'dev' && !parseUrl(audience)) problems.push(`AUDIENCE: the development provider needs an absolute URI, got "${audience}"`);
   }
 
-  const scope = read('SCOPE') ?? 'openid email';
+  let scope = read('SCOPE') ?? 'openid email';
   if (!scope.split(/\s+/).includes('openid')) problems.push(`SCOPE: must include "openid", got "${scope}"`);
+  // REFRESH: keep a refresh token and renew the API token before it expires; it needs `offline_access` (Auth0).
+  const refresh = bool('REFRESH', scope.split(/\s+/).includes('offline_access'));
+  if (refresh && !scope.split(/\s+/).includes('offline_access')) scope = `${scope} offline_access`;
+  const refreshBeforeSeconds = int('REFRESH_BEFORE_SECONDS', 60, 5, 3600);
   const requiredScopes = (read('REQUIRED_SCOPES') ?? '').split(/[\s,]+/).filter(Boolean);
   if (requiredScopes.length > 0 && audience === undefined) {
     problems.push('REQUIRED_SCOPES: only applies to access tokens; set AUDIENCE too');
@@ -214,6 +218,7 @@ export function loadConfig(env: Env): KeygateConfig {
     corsOrigins: corsOrigins === '*' ? '*' : Object.freeze([...corsOrigins]),
     algorithms: Object.freeze(algorithms), maxTokenLifetime, clockTolerance, emailClaim, providerTimeoutMs,
     sessionMaxEntries, devUsers: Object.freeze([...devUsers]), logLevel,
+    refresh, refreshBeforeSeconds,
   });
 }
 

@@ -54,4 +54,10 @@ export interface KeygateConfig {
   /** Demo users of the embedded provider (dev mode only). */
   devUsers: readonly DevUser[];
   logLevel: string;
+
+  // Issue 4: refresh tokens.
+  /** Keep the refresh token and renew the API token through `POST /refresh` (REFRESH, or `offline_access` in SCOPE). */
+  refresh: boolean;
+  /** The key page renews the API token this many seconds before it expires. */
+  refreshBeforeSeconds: number;
 }

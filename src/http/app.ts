@@ -14,11 +14,13 @@ import { securityHeaders } from './headers.js';
 import { installMetrics } from './metrics.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
+import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
 import { protectedRoutes } from './routes/protected.js';
+import { refreshRoutes } from './routes/refresh.js';
 
 export interface AppDeps {
   store: SessionStore;
@@ -107,6 +109,8 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   pageRoutes(app, ctx);
   loginRoutes(app, ctx);
   logoutRoutes(app, ctx);
+  backchannelRoutes(app, ctx);
+  if (config.refresh) refreshRoutes(app, ctx);
   protectedRoutes(app, ctx);
   healthRoutes(app, ctx);
   return app;

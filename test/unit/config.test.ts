@@ -257,6 +257,22 @@ describe('loadConfig: other variables', () => {
     assertProblem(problemsOf({ ...AUTH0, AUDIENCE: 'two words' }), 'AUDIENCE');
   });
 
+  it('REFRESH adds offline_access to SCOPE; offline_access in SCOPE turns REFRESH on', () => {
+    const off = loadConfig({});
+    assert.equal(off.refresh, false);
+    assert.equal(off.refreshBeforeSeconds, 60);
+    const on = loadConfig({ REFRESH: 'true', REFRESH_BEFORE_SECONDS: '120' });
+    assert.equal(on.refresh, true);
+    assert.equal(on.scope, 'openid email offline_access');
+    assert.equal(on.refreshBeforeSeconds, 120);
+    const byScope = loadConfig({ SCOPE: 'openid email offline_access' });
+    assert.equal(byScope.refresh, true);
+    assert.equal(byScope.scope, 'openid email offline_access');
+    assert.equal(loadConfig({ SCOPE: 'openid offline_access', REFRESH: 'false' }).refresh, false);
+    assertProblem(problemsOf({ REFRESH: 'sometimes' }), 'REFRESH');
+    assertProblem(problemsOf({ REFRESH_BEFORE_SECONDS: '1' }), 'REFRESH_BEFORE_SECONDS');
+  });
+
   it('SCOPE must include openid', () => {
     assertProblem(problemsOf({ SCOPE: 'email profile' }), 'SCOPE');
     assert.equal(loadConfig({ SCOPE: 'openid profile email' }).scope, 'openid profile email');
