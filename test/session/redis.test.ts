@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { RedisStore } from '../../src/session/redis.js';
+import type { Session } from '../../src/session/store.js';
+import { TestRedis } from '../helpers/redis.js';
+import { sessionStoreContract } from './contract.js';
+
+const SECRET = 'redis-store-test-key-0123456789abcdef';
+
+let redis: TestRedis;
+before(async () => {
+  redis = await TestRedis.start();
+});
+after(async () => redis.stop());
+
+/** A store on the shared test server, under its own prefix so that counts never mix between tests. */
+function openStore(options: { now?: () => number; prefix?: string; secretKeys?: string[] } = {}): Promise<RedisStore> {
+  return RedisStore.open({
+    client: new Redis({ port: redis.port, host: '127.0.0.1', commandTimeout: 1_000, enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
+    secretKeys: options.secretKeys ?? [SECRET],
+    prefix: options.prefix ?? `kgtest-${randomUUID()}:`,
+    ...(options.now ? { now: options.now } : {}),
+  });
+}
+
+sessionStoreContract('RedisStore (SessionStore contract, real redis-server)', (clock) => openStore({ now: clock.now }));
+
+describe('RedisStore specifics', () => {
+  const session = (overrides: Partial<Session> = {}): Session => ({
+    id: `sid-${randomUUID()}`,
+    sub: `auth0|${randomUUID()}`,
+    email: 'alice@example.com',
+    apiToken: `eyJhbGciOiJSUzI1NiJ9.api-${randomUUID()}.sig`,
+    tokenKind: 'access_token',
+    tokenKey: `tk-${randomUUID()}`,
+    idToken: `eyJhbGciOiJSUzI1NiJ9.id-${randomUUID()}.sig`,
+    refreshToken: `rt-${randomUUID()}`,
+    providerSid: `psid-${randomUUID()}`,
+    createdAt: Date.now(),
+    expiresAt: Date.now() + 60_000,
+    ...overrides,
+  });
+
+  it('keeps readable, prefixed keys with a Redis TTL equal to the token expiry, and no token in clear', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const store = await openStore({ prefix });
+    const s = session();
+    await store.create(s);
+    const admin = new Redis({ port: redis.port, host: '127.0.0.1' });
+    try {
+      const keys = (await admin.keys(`${prefix}*`)).sort();
+      assert.deepEqual(keys, [
+        `${prefix}psid:${s.providerSid}`,
+        `${prefix}session:${s.id}`,
+        `${prefix}sessions`,
+        `${prefix}sub:${s.sub}`,
+        `${prefix}token:${s.tokenKey}`,
+      ].sort());
+      const ttl = await admin.pttl(`${prefix}session:${s.id}`);
+      assert.ok(ttl > 55_000 && ttl <= 60_000, `session TTL ${ttl}`);
+      assert.ok((await admin.pttl(`${prefix}token:${s.tokenKey}`)) > 55_000);
+      // A dump of every value holds none of the three tokens.
+      const dump = (await Promise.all(keys.map(async (k) => {
+        const type = await admin.type(k);
+        if (type === 'string') return admin.get(k);
+        if (type === 'set') return (await admin.smembers(k)).join(' ');
+        return (await admin.zrange(k, '0', '-1')).join(' ');
+      }))).join('\n');
+      for (const secret of [s.apiToken, s.idToken!, s.refreshToken!]) assert.ok(!dump.includes(secret), 'a token is stored in clear');
+      assert.match(dump, /alice@example\.com/, 'the rest stays readable');
+
+      await store.delete(s.id);
+      const revokedTtl = await admin.pttl(`${prefix}revoked:${s.tokenKey}`);
+      assert.ok(revokedTtl > 55_000 && revokedTtl <= 60_000, `revocation TTL ${revokedTtl}`);
+      assert.equal(await admin.exists([`${prefix}session:${s.id}`, `${prefix}token:${s.tokenKey}`]), 0);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
+  it('SECRET_KEY rotation: a store with a new first key still reads sessions sealed with the old one; without it, they are unusable', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const oldKey = 'old-secret-key-0123456789abcdefghijkl';
+    const newKey = 'new-secret-key-0123456789abcdefghijkl';
+    const s = session();
+    const first = await openStore({ prefix, secretKeys: [oldKey] });
+    await first.create(s);
+    await first.close();
+    const rotated = await openStore({ prefix, secretKeys: [newKey, oldKey] });
+    const dropped = await openStore({ prefix, secretKeys: [newKey] });
+    try {
+      assert.deepEqual(await rotated.get(s.id), s);
+      assert.equal(await dropped.get(s.id), undefined, 'a session sealed under a removed key cannot be used');
+      assert.equal(await dropped.getByToken(s.tokenKey), undefined);
+    } finally {
+      await rotated.close();
+      await dropped.close();
+    }
+  });
+
+  it('a revocation on one instance reaches another instance that had the token cached', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const a = await openStore({ prefix });
+    const b = await openStore({ prefix });
+    try {
+      const s = session();
+      await a.create(s);
+      assert.equal(await b.isRevoked(s.tokenKey), false);
+      assert.deepEqual(await b.getByToken(s.tokenKey), s); // now cached on b
+      await a.delete(s.id);
+      const deadline = Date.now() + 2_000;
+      while ((await b.getByToken(s.tokenKey)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await b.getByToken(s.tokenKey), undefined);
+      assert.equal(await b.isRevoked(s.tokenKey), true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('withLock excludes holders on two instances', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const a = await openStore({ prefix });
+    const b = await openStore({ prefix });
+    try {
+      let inside = 0;
+      let most = 0;
+      const hold = (store: RedisStore) =>
+        store.withLock('refresh:x', 2_000, async () => {
+          most = Math.max(most, ++inside);
+          await new Promise((r) => setTimeout(r, 20));
+          inside--;
+        });
+      await Promise.all([hold(a), hold(b), hold(a), hold(b)]);
+      assert.equal(most, 1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
