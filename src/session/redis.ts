@@ -88,10 +88,13 @@ export class RedisStore implements SessionStore {
   readonly #heartbeatMs: number;
   readonly #heartbeatTimeoutMs: number;
   readonly #cache: LocalCache;
+  /** The command connection answered the last heartbeat and has not closed since. */
   #healthy = false;
+  /** The invalidation channel is subscribed, answered the last heartbeat and has not closed since. */
+  #listening = false;
   #subscribed = false;
-  /** performance.now() of the last good heartbeat. */
-  #lastBeat = -Infinity;
+  /** performance.now() of the last heartbeat the subscriber answered. */
+  #lastHeard = -Infinity;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #firstBeat: Promise<void> | undefined;
@@ -119,19 +122,18 @@ export class RedisStore implements SessionStore {
     const scripts = { kgCreate: CREATE, kgByToken: BY_TOKEN, kgDelete: DELETE, kgRevoke: REVOKE, kgRotate: ROTATE, kgList: LIST, kgStats: STATS, kgUnlock: UNLOCK };
     for (const [name, lua] of Object.entries(scripts)) this.#client.defineCommand(name, { numberOfKeys: 1, lua });
 
-    for (const connection of [this.#client, this.#subscriber]) {
-      // Without a listener ioredis prints every connection error; the heartbeat and the 503s report them instead.
-      connection.on('error', () => {});
-      connection.on('close', () => this.#down());
-      connection.on('end', () => this.#down());
-    }
+    // Without a listener ioredis prints every connection error; the heartbeat and the 503s report them instead.
+    this.#client.on('error', () => {});
+    this.#subscriber.on('error', () => {});
+    this.#client.on('close', () => (this.#healthy = false));
+    this.#subscriber.on('close', () => this.#deaf());
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#channel) this.#cache.invalidate(message);
     });
     this.#firstBeat = new Promise<void>((resolve) => {
       const beat = async () => {
         await this.#heartbeat();
-        if (this.#healthy) resolve();
+        if (this.#healthy && this.#listening) resolve();
         if (!this.#closed) {
           this.#timer = setTimeout(beat, this.#heartbeatMs);
           this.#timer.unref();
@@ -141,9 +143,14 @@ export class RedisStore implements SessionStore {
     });
   }
 
-  /** Whether the last heartbeat succeeded (both connections answer, the invalidation channel is subscribed). */
+  /** Whether Redis answered the last heartbeat: while it does not, every operation fails with UnavailableError. */
   get healthy(): boolean {
     return this.#healthy;
+  }
+
+  /** Whether the invalidation channel is live: only then does the local cache answer. */
+  get listening(): boolean {
+    return this.#listening;
   }
 
   async create(session: Session): Promise<void> {
@@ -274,7 +281,8 @@ export class RedisStore implements SessionStore {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
-    this.#down();
+    this.#healthy = false;
+    this.#deaf();
     this.#client.disconnect();
     this.#subscriber.disconnect();
   }
@@ -283,41 +291,58 @@ export class RedisStore implements SessionStore {
     return name === undefined ? `${this.#prefix}${kind}` : `${this.#prefix}${kind}:${name}`;
   }
 
+  /**
+   * PINGs both connections, each within the heartbeat timeout. The command connection decides whether the store
+   * answers at all; the subscriber decides whether the local cache may (when it fails alone, reads go to Redis).
+   */
   async #heartbeat(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const beat = (async () => {
-        await Promise.all([ready(this.#client, this.#heartbeatTimeoutMs), ready(this.#subscriber, this.#heartbeatTimeoutMs)]);
+    const [command, subscriber] = await Promise.allSettled([
+      this.#deadline(async () => {
+        await ready(this.#client, this.#heartbeatTimeoutMs);
+        await this.#client.ping();
+      }),
+      this.#deadline(async () => {
+        await ready(this.#subscriber, this.#heartbeatTimeoutMs);
         if (!this.#subscribed) {
           await this.#subscriber.subscribe(this.#channel);
           this.#subscribed = true;
         }
-        await Promise.all([this.#client.ping(), this.#subscriber.ping()]);
-      })();
-      beat.catch(() => undefined);
+        await this.#subscriber.ping();
+      }),
+    ]);
+    if (this.#closed) return;
+    this.#healthy = command.status === 'fulfilled';
+    if (subscriber.status === 'fulfilled') {
+      // Messages may have been missed while it was not listening: start from an empty cache.
+      if (!this.#listening) this.#cache.clear();
+      this.#listening = true;
+      this.#lastHeard = performance.now();
+    } else this.#deaf();
+  }
+
+  async #deadline(work: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const running = work();
+    running.catch(() => undefined);
+    try {
       await Promise.race([
-        beat,
+        running,
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('heartbeat timed out')), this.#heartbeatTimeoutMs))),
       ]);
-      if (this.#closed) return;
-      if (!this.#healthy) this.#cache.clear();
-      this.#healthy = true;
-      this.#lastBeat = performance.now();
-    } catch {
-      this.#down();
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #down(): void {
-    this.#healthy = false;
+  /** The invalidation channel may miss messages from now on: forget everything cached. */
+  #deaf(): void {
+    this.#listening = false;
     this.#cache.clear();
   }
 
-  /** The cache may answer only while the invalidation channel is known to be live. */
+  /** The cache may answer only while Redis and the invalidation channel are known to be live. */
   #cacheLive(): boolean {
-    return this.#healthy && performance.now() - this.#lastBeat <= this.#heartbeatMs + this.#heartbeatTimeoutMs;
+    return this.#healthy && this.#listening && performance.now() - this.#lastHeard <= this.#heartbeatMs + this.#heartbeatTimeoutMs;
   }
 
   #guard(): void {

@@ -121,6 +121,35 @@ describe('RedisStore specifics', () => {
     }
   });
 
+  it('when its invalidation channel drops, an instance stops using its cache and asks Redis (no stale answer, no 503)', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const a = await openStore({ prefix });
+    const b = await openStore({ prefix });
+    const admin = new Redis({ port: redis.port, host: '127.0.0.1' });
+    try {
+      const s = session();
+      await a.create(s);
+      assert.deepEqual(await b.getByToken(s.tokenKey), s);
+      assert.equal(b.listening, true);
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      const deadline = Date.now() + 2_000;
+      while (b.listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      assert.equal(b.listening, false, 'the dropped subscriber is noticed');
+      // b cannot hear this invalidation; it must not answer from its cache.
+      await a.delete(s.id);
+      assert.equal(await b.getByToken(s.tokenKey), undefined);
+      assert.equal(await b.isRevoked(s.tokenKey), true);
+      assert.equal(b.healthy, true, 'the store still answers');
+      const back = Date.now() + 3_000;
+      while (!b.listening && Date.now() < back) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(b.listening, true, 'the subscriber comes back by itself');
+    } finally {
+      admin.disconnect();
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('withLock excludes holders on two instances', async () => {
     const prefix = `kgtest-${randomUUID()}:`;
     const a = await openStore({ prefix });
