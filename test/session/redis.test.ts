@@ -101,6 +101,33 @@ describe('RedisStore specifics', () => {
     }
   });
 
+  it('a repeated token lookup is answered from the local cache (no Redis call), a revocation check too', async () => {
+    const store = await openStore();
+    const admin = new Redis({ port: redis.port, host: '127.0.0.1' });
+    const calls = async () => {
+      const info = await admin.info('commandstats');
+      return [...info.matchAll(/^cmdstat_(evalsha|eval|get):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[2]), 0);
+    };
+    try {
+      const s = session();
+      await store.create(s);
+      assert.deepEqual(await store.getByToken(s.tokenKey), s);
+      assert.equal(await store.isRevoked(s.tokenKey), false);
+      const before = await calls();
+      for (let i = 0; i < 5; i++) {
+        assert.deepEqual(await store.getByToken(s.tokenKey), s);
+        assert.equal(await store.isRevoked(s.tokenKey), false);
+      }
+      assert.equal(await calls(), before, 'no lookup reached Redis');
+      await store.delete(s.id);
+      assert.equal(await store.getByToken(s.tokenKey), undefined);
+      assert.equal(await store.isRevoked(s.tokenKey), true);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
   it('a revocation on one instance reaches another instance that had the token cached', async () => {
     const prefix = `kgtest-${randomUUID()}:`;
     const a = await openStore({ prefix });
