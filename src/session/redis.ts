@@ -25,7 +25,10 @@ export interface RedisStoreOptions {
   heartbeatTimeoutMs?: number;
   /** Entries of the local cache (default 10 000; 0 disables it). */
   cacheEntries?: number;
-  /** Oldest local cache entry used, in ms (default 30 000). */
+  /**
+   * Oldest local cache entry used, in ms (default 5 000): the bound on how long an instance may miss a change that
+   * was not announced (a key deleted by hand or evicted); every change Keygate makes is announced at once.
+   */
   cacheMaxAgeMs?: number;
 }
 
@@ -75,7 +78,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  *
  * Keys (with the default prefix): `keygate:session:<id>` (JSON, tokens sealed), `keygate:token:<tokenKey>` (session
  * id), `keygate:revoked:<tokenKey>` (expiry, ms), `keygate:sub:<sub>` and `keygate:psid:<sid>` (sets of session ids),
- * `keygate:sessions` and `keygate:revocations` (sorted sets by expiry, for counts), `keygate:lock:<name>`;
+ * `keygate:sessions` and `keygate:revocations` (sorted sets by expiry, for counts), `keygate:lock:<name>`,
+ * `keygate:epoch` (a marker whose loss reveals a flushed or emptied Redis);
  * invalidations on the channel `keygate:invalidate`.
  */
 export class RedisStore implements SessionStore {
@@ -97,6 +101,8 @@ export class RedisStore implements SessionStore {
   #lastHeard = -Infinity;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The last epoch marker seen (see #checkEpoch). */
+  #epoch: string | undefined;
   #firstBeat: Promise<void> | undefined;
 
   /** Builds the store and waits (at most `waitMs`) for its first good heartbeat; a store that is down recovers later by itself. */
@@ -117,7 +123,7 @@ export class RedisStore implements SessionStore {
     this.#now = options.now ?? Date.now;
     this.#heartbeatMs = options.heartbeatMs ?? 500;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1_000;
-    this.#cache = new LocalCache(options.cacheEntries ?? 10_000, options.cacheMaxAgeMs ?? 30_000);
+    this.#cache = new LocalCache(options.cacheEntries ?? 10_000, options.cacheMaxAgeMs ?? 5_000);
 
     const scripts = { kgCreate: CREATE, kgByToken: BY_TOKEN, kgDelete: DELETE, kgRevoke: REVOKE, kgRotate: ROTATE, kgList: LIST, kgStats: STATS, kgUnlock: UNLOCK };
     for (const [name, lua] of Object.entries(scripts)) this.#client.defineCommand(name, { numberOfKeys: 1, lua });
@@ -299,7 +305,7 @@ export class RedisStore implements SessionStore {
     const [command, subscriber] = await Promise.allSettled([
       this.#deadline(async () => {
         await ready(this.#client, this.#heartbeatTimeoutMs);
-        await this.#client.ping();
+        await this.#checkEpoch();
       }),
       this.#deadline(async () => {
         await ready(this.#subscriber, this.#heartbeatTimeoutMs);
@@ -318,6 +324,21 @@ export class RedisStore implements SessionStore {
       this.#listening = true;
       this.#lastHeard = performance.now();
     } else this.#deaf();
+  }
+
+  /**
+   * The epoch marker: a random value the first store writes at `<prefix>epoch` (no TTL). A FLUSHALL, or a Redis that
+   * came back without its data, loses it, and publishes nothing: a changed or missing marker drops the local cache.
+   */
+  async #checkEpoch(): Promise<void> {
+    const key = this.#key('epoch');
+    let epoch = await this.#client.get(key);
+    if (epoch === null) {
+      await this.#client.set(key, randomBytes(12).toString('base64url'), 'NX');
+      epoch = await this.#client.get(key);
+    }
+    if (this.#epoch !== undefined && epoch !== this.#epoch) this.#cache.clear();
+    this.#epoch = epoch ?? undefined;
   }
 
   async #deadline(work: () => Promise<void>): Promise<void> {

@@ -79,9 +79,11 @@ describe('two Keygate instances sharing one Redis', () => {
     } finally {
       admin.disconnect();
     }
-    // Checked on A, which has not looked this token up (lookups are cached on read): see the README on eviction.
     const answer = await callProtected(a.base, token);
     assert.equal(answer.status, 401);
     assert.equal(answer.error, 'invalid_token');
+    // B had the token in its local cache; FLUSHALL announces nothing, but the lost epoch marker drops B's cache.
+    const onB = await until(b.base, token, 401);
+    assert.deepEqual([onB.status, onB.error], [401, 'invalid_token']);
   });
 });

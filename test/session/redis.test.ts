@@ -52,6 +52,7 @@ describe('RedisStore specifics', () => {
     try {
       const keys = (await admin.keys(`${prefix}*`)).sort();
       assert.deepEqual(keys, [
+        `${prefix}epoch`,
         `${prefix}psid:${s.providerSid}`,
         `${prefix}session:${s.id}`,
         `${prefix}sessions`,
