@@ -16,7 +16,11 @@ export class TestRedis {
   private constructor(readonly port: number, readonly extraArgs: string[]) {}
 
   static async start(extraArgs: string[] = []): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort(), extraArgs);
+    return TestRedis.startOn(await freePort(), extraArgs);
+  }
+
+  static async startOn(port: number, extraArgs: string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(port, extraArgs);
     await redis.start();
     return redis;
   }
