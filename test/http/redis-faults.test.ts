@@ -54,6 +54,9 @@ async function assertDownPages(kg: Instance): Promise<void> {
   const ready = await fetch(new URL('/readyz', kg.base));
   assert.equal(ready.status, 503);
   assert.deepEqual(((await ready.json()) as { checks: Record<string, string> }).checks.store, 'unreachable');
+  const metrics = await fetch(new URL('/metrics', kg.base));
+  assert.equal(metrics.status, 200, 'metrics still answer while the store is down');
+  assert.match(await metrics.text(), /^keygate_store_up 0$/m);
   const login = await page(kg.base, '/login');
   assert.equal(login.status, 503);
   assert.match(login.text, /session store cannot be reached/);

@@ -46,6 +46,7 @@ describe('two Keygate instances sharing one Redis', () => {
     assert.equal(answer.status, 401);
     assert.equal(answer.error, 'invalid_token');
     assert.equal((await callProtected(a.base, token)).status, 401);
+    assert.match(await (await fetch(new URL('/metrics', b.base))).text(), /^keygate_store_up 1$/m);
   });
 
   it('a logout on B with the key page button ends the token on A too', async () => {
