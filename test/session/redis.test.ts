@@ -178,6 +178,28 @@ describe('RedisStore specifics', () => {
     }
   });
 
+  it('rotate keeps every other field intact through the Lua script (unicode, false, slashes) and seals the new tokens', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const store = await openStore({ prefix });
+    const admin = new Redis({ port: redis.port, host: '127.0.0.1' });
+    try {
+      const s = session({ name: 'Zoë «Ω» 山田 \\ "quoted"', emailVerified: false, picture: 'data:image/png;base64,iVBOR/w0+KGgo=' });
+      await store.create(s);
+      const next = { apiToken: `new.api.${randomUUID()}`, tokenKey: `tk-${randomUUID()}`, refreshToken: `rt-${randomUUID()}`, expiresAt: s.expiresAt + 60_000 };
+      const updated = await store.rotate(s.id, next);
+      const { idToken: _dropped, ...rest } = s;
+      assert.deepEqual(updated, { ...rest, ...next });
+      assert.deepEqual(await store.get(s.id), updated);
+      const raw = (await admin.get(`${prefix}session:${s.id}`))!;
+      assert.ok(!raw.includes(next.apiToken) && !raw.includes(next.refreshToken), 'the new tokens are sealed too');
+      const ttl = await admin.pttl(`${prefix}token:${next.tokenKey}`);
+      assert.ok(ttl > 115_000 && ttl <= 120_000, `new token TTL ${ttl}`);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
   it('withLock excludes holders on two instances', async () => {
     const prefix = `kgtest-${randomUUID()}:`;
     const a = await openStore({ prefix });
