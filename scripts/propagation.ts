@@ -1,6 +1,7 @@
 /**
- * Measures how fast a logout on one Keygate instance reaches another: two instances (A and B, each with its own
- * RedisStore and connections) share one real redis-server and one real OpenID Provider on loopback. For each round:
+ * Measures how fast a logout on one Keygate instance reaches another: two Keygate processes (A and B, started with
+ * the `keygate` command, each with its own Redis connections) share one real redis-server and one real OpenID
+ * Provider (run in this process) on loopback. For each round:
  * log in on A, call /protected on B twice (so B has the token in its local cache), then log out on A while B is
  * polled back to back; the delay is from A's logout response to B's first 401. A negative delay means B already
  * answered 401 before A's response reached the client.
@@ -25,8 +26,8 @@ function quantile(sorted: number[], q: number): number {
 async function main(): Promise<void> {
   const redis = await TestRedis.start();
   const setup = await sharedSetup(2);
-  const a = await setup.startInstance(0, redis.url);
-  const b = await setup.startInstance(1, redis.url);
+  const a = await setup.spawnInstance(0, redis.url);
+  const b = await setup.spawnInstance(1, redis.url);
   const delays: number[] = [];
   const failures: string[] = [];
   const agent = new Agent();
@@ -61,8 +62,8 @@ async function main(): Promise<void> {
       else delays.push(first401 - loggedOut);
     }
   } finally {
-    await a.close();
-    await b.close();
+    await a.stop();
+    await b.stop();
     await setup.idp.close();
     await redis.stop();
   }
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
   process.stdout.write(
     [
-      `logout propagation A → B over ${delays.length} logouts (${polls} polls of B, ${failures.length} failures)`,
+      `logout propagation from Keygate process A (pid ${a.pid}) to B (pid ${b.pid}) over ${delays.length} logouts (${polls} polls of B, ${failures.length} failures)`,
       `  median ${fmt(quantile(sorted, 0.5))}`,
       `  p99    ${fmt(quantile(sorted, 0.99))}`,
       `  max    ${fmt(sorted.at(-1) ?? Number.NaN)}`,

@@ -88,3 +88,28 @@ describe('two Keygate instances sharing one Redis', () => {
     assert.deepEqual([onB.status, onB.error], [401, 'invalid_token']);
   });
 });
+
+describe('two Keygate processes (the keygate command) sharing one Redis', () => {
+  it('a logout on process A makes process B answer 401 for that token', async () => {
+    const redis = await TestRedis.start();
+    const setup = await sharedSetup(2);
+    const a = await setup.spawnInstance(0, redis.url);
+    try {
+      const b = await setup.spawnInstance(1, redis.url);
+      try {
+        const { token } = await loginAs(new Agent(), a.base, 'alice@example.com', 'alice');
+        assert.equal((await callProtected(b.base, token)).status, 200);
+        assert.equal((await callProtected(b.base, token)).status, 200);
+        assert.equal((await logoutWithToken(a.base, token)).status, 200);
+        const answer = await until(b.base, token, 401);
+        assert.deepEqual([answer.status, answer.error], [401, 'invalid_token']);
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await a.stop();
+      await setup.idp.close();
+      await redis.stop();
+    }
+  });
+});
