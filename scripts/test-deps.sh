@@ -7,6 +7,7 @@ set -euo pipefail
 missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ -x "${REDIS_SERVER_PATH:-/usr/bin/redis-server}" ] || missing+=(redis-server)
+[ -x "${REDIS_CLI_PATH:-/usr/bin/redis-cli}" ] || missing+=(redis-tools)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
