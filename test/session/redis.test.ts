@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/session/redis.js';
 import type { Session } from '../../src/session/store.js';
 import { TestRedis } from '../helpers/redis.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sessionStoreContract } from './contract.js';
 
 const SECRET = 'redis-store-test-key-0123456789abcdef';
@@ -197,6 +198,39 @@ describe('RedisStore specifics', () => {
     } finally {
       admin.disconnect();
       await store.close();
+    }
+  });
+
+  it('a stale invalidation channel (open but silent) is noticed by the heartbeat within 2 s; the cache is then bypassed', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const proxy = await TcpProxy.start(redis.port);
+    const options = { commandTimeout: 1_000, enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+    const a = await openStore({ prefix });
+    const b = await RedisStore.open({
+      client: new Redis({ host: '127.0.0.1', port: redis.port, ...options }),
+      subscriber: new Redis({ host: '127.0.0.1', port: proxy.port, ...options }),
+      secretKeys: [SECRET],
+      prefix,
+    });
+    try {
+      const s = session();
+      await a.create(s);
+      assert.deepEqual(await b.getByToken(s.tokenKey), s);
+      assert.equal(b.listening, true);
+      const heldAt = Date.now();
+      proxy.hold();
+      while (b.listening && Date.now() - heldAt < 5_000) await new Promise((r) => setTimeout(r, 10));
+      const noticedMs = Date.now() - heldAt;
+      assert.equal(b.listening, false, 'the silent subscriber is noticed');
+      assert.ok(noticedMs < 2_000, `noticed after ${noticedMs} ms`);
+      await a.delete(s.id); // b cannot hear this
+      assert.equal(await b.getByToken(s.tokenKey), undefined, 'no stale answer from the cache');
+      assert.equal(b.healthy, true, 'reads still go to Redis');
+    } finally {
+      proxy.release();
+      await a.close();
+      await b.close();
+      await proxy.close();
     }
   });
 
