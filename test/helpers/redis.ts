@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { freePort } from './net.js';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
@@ -13,16 +15,24 @@ export class TestRedis {
   #child: ChildProcess | undefined;
   #frozen = false;
 
-  private constructor(readonly port: number, readonly extraArgs: string[]) {}
+  private constructor(readonly port: number, readonly extraArgs: string[], readonly leadingArgs: string[] = []) {}
 
   static async start(extraArgs: string[] = []): Promise<TestRedis> {
     return TestRedis.startOn(await freePort(), extraArgs);
   }
 
-  static async startOn(port: number, extraArgs: string[] = []): Promise<TestRedis> {
-    const redis = new TestRedis(port, extraArgs);
+  static async startOn(port: number, extraArgs: string[] = [], leadingArgs: string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(port, extraArgs, leadingArgs);
     await redis.start();
     return redis;
+  }
+
+  /** A Sentinel (redis-server in sentinel mode, its config file in `dir`) monitoring `masterPort` as `name`. */
+  static async startSentinel(dir: string, masterPort: number, name: string): Promise<TestRedis> {
+    const port = await freePort();
+    const conf = join(dir, `sentinel-${port}.conf`);
+    await writeFile(conf, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1\nsentinel down-after-milliseconds ${name} 1000\n`);
+    return TestRedis.startOn(port, [], [conf, '--sentinel']);
   }
 
   get url(): string {
@@ -38,7 +48,12 @@ export class TestRedis {
     if (this.#child) throw new Error('redis-server already running');
     const child = spawn(
       REDIS_SERVER,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...this.extraArgs],
+      [
+        ...this.leadingArgs,
+        '--port', String(this.port), '--bind', '127.0.0.1', '--daemonize', 'no', '--loglevel', 'warning',
+        ...(this.leadingArgs.includes('--sentinel') ? [] : ['--save', '', '--appendonly', 'no']),
+        ...this.extraArgs,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.#child = child;
