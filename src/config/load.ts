@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseRedisSettings } from './redis.js';
 import type { Allowlist, DevUser, KeygateConfig } from './types.js';
 
 /** Every problem found in the environment, reported at once, each naming its variable. */
@@ -166,9 +167,7 @@ export function loadConfig(env: Env): KeygateConfig {
   }
 
   const redisUrl = read('REDIS_URL');
-  if (redisUrl !== undefined) {
-    problems.push('REDIS_URL: the Redis store is not part of this version yet; unset REDIS_URL to use the in-memory store');
-  }
+  const redis = parseRedisSettings(read, problems);
 
   const corsSetting = read('CORS_ORIGINS');
   let corsOrigins: KeygateConfig['corsOrigins'] = '*';
@@ -219,6 +218,7 @@ export function loadConfig(env: Env): KeygateConfig {
     algorithms: Object.freeze(algorithms), maxTokenLifetime, clockTolerance, emailClaim, providerTimeoutMs,
     sessionMaxEntries, devUsers: Object.freeze([...devUsers]), logLevel,
     refresh, refreshBeforeSeconds,
+    redis,
   });
 }
 

@@ -11,6 +11,7 @@ import { createAuthorizer } from '../token/authorize.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
 import { securityHeaders } from './headers.js';
+import { guardLoginWithStore } from './store-guard.js';
 import { installMetrics } from './metrics.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
@@ -84,6 +85,7 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   installErrorBoundary(app, { debug: config.debug });
 
   const metrics = installMetrics(app, deps.store);
+  guardLoginWithStore(app, deps.store);
   const now = deps.now ?? Date.now;
   const ctx: RouteContext = {
     config,
