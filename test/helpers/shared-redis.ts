@@ -44,6 +44,8 @@ export async function sharedSetup(count: number): Promise<SharedSetup> {
       clientSecret: CLIENT_SECRET,
       redirectUris: ports.map((p) => `http://127.0.0.1:${p}/callback`),
       postLogoutRedirectUris: ports.map((p) => `http://127.0.0.1:${p}/`),
+      // The provider's back-channel logouts reach the first instance only, as behind a load balancer.
+      backchannelLogoutUri: `http://127.0.0.1:${ports[0]}/backchannel-logout`,
     }],
     users: USERS,
     cookieKeys: ['shared-idp-cookie-key-0123456789'],
