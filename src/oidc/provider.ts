@@ -20,6 +20,8 @@ export interface Discovered {
   configuration: client.Configuration;
   verifier: TokenVerifier;
   issuer: string;
+  /** The provider's signing keys (remote JWKS with cooldown), shared by every verification. */
+  keys: jose.JWTVerifyGetKey;
 }
 
 /**
@@ -88,6 +90,6 @@ export class OidcProvider {
       requiredScopes: config.requiredScopes,
       ...(this.deps.now ? { now: this.deps.now } : {}),
     });
-    return { configuration, verifier, issuer: metadata.issuer };
+    return { configuration, verifier, issuer: metadata.issuer, keys };
   }
 }

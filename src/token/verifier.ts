@@ -156,7 +156,10 @@ export function mapJoseError(error: unknown): KeygateError {
   if (error instanceof jose.errors.JOSENotSupported) return invalidToken('The token uses a feature this API does not support.', error);
   if (error instanceof jose.errors.JWTInvalid || error instanceof jose.errors.JWSInvalid) return invalidToken('The token is malformed.', error);
   if (error instanceof jose.errors.JOSEError) return invalidToken('The token could not be verified.', error);
-  // Failures to reach the key set were mapped where the key is fetched; what is left is jose refusing the key or
-  // the token itself (a TypeError for an RSA modulus under 2048 bits, an unusable key type): the token's fault.
-  return invalidToken('The token could not be verified with the issuer\'s keys.', error);
+  // jose refusing a key it was handed (an RSA modulus under 2048 bits, an unusable key type) is the token's fault.
+  if (error instanceof TypeError && /modulusLength|key/i.test(error.message) && !/fetch/i.test(error.message)) {
+    return invalidToken('The token could not be verified with the issuer\'s keys.', error);
+  }
+  // Anything else is a failure to reach the key set (network error, refused connection): fail closed.
+  return new UnavailableError('The provider\'s signing keys could not be fetched.', error);
 }
