@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startAttackerHost, startHostileOp, CLIENT_ID, CLIENT_SECRET, type AttackerHost, type HostileOp } from './hostile-op.js';
 import { keygateAgainst, protectedCall, type KeygateUnderTest } from './harness.js';
-import { b64u, derSignature, jws, makeKey, publicKeyForms, type Json } from './jws.js';
+import { b64u, derSignature, jws, makeKey, publicKeyForms, type Json, type Signer } from './jws.js';
 
 /**
  * Bearer verification (BV-*): hostile tokens at GET /protected. Keygate runs with REQUIRE_SESSION=false so that
@@ -36,8 +36,8 @@ describe('bearer verification against a hostile provider', () => {
   });
 
   const own = () => ({ key: op.keys[0]! });
-  const token = (claims: Json = {}, header: Json = {}, signer: Parameters<typeof op.idToken>[0] extends infer O ? O extends { signer?: infer S } ? S : never : never = own()) =>
-    op.idToken({ claims, header, signer });
+  /** The provider's default ID token claims and header, with changes; `undefined` removes a member. */
+  const token = (claims: Json = {}, header: Json = {}, signer: Signer = own()) => op.idToken({ claims, header, signer });
   const now = () => Math.floor(Date.now() / 1000);
 
   async function refused(k: KeygateUnderTest, value: string, status = 401, error = status === 400 ? 'invalid_request' : 'invalid_token') {
