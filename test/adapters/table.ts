@@ -122,6 +122,28 @@ export const TABLE: Case[] = [
   { name: 'wrong issuer: 401', path: '/me', headers: withToken({ iss: 'https://evil.example.test/' }), ...invalid('The token was issued by another issuer (iss).') },
   { name: 'unknown kid: 401', path: '/me', headers: withToken({}, { kid: 'k-unknown' }), ...invalid('No key of the issuer matches the token (kid).') },
   {
+    name: 'HS256 (algorithm confusion with the public key): 401',
+    path: '/me',
+    headers: async (ctx) => {
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = await new jose.SignJWT({ iss: ctx.issuer.issuer, aud: AUDIENCE, sub: 'user-1', iat: now, exp: now + 60 })
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .sign(new TextEncoder().encode('a-shared-secret-of-thirty-two-bytes!'));
+      return bearer(jwt);
+    },
+    ...invalid('The token is signed with an algorithm this API does not accept.'),
+  },
+  {
+    name: 'unsigned (alg none): 401',
+    path: '/me',
+    headers: async (ctx) => {
+      const now = Math.floor(Date.now() / 1000);
+      return bearer(new jose.UnsecuredJWT({ iss: ctx.issuer.issuer, aud: AUDIENCE, sub: 'user-1', iat: now, exp: now + 60 }).encode());
+    },
+    ...invalid('The token is not canonical base64url.'),
+  },
+  { name: 'a DPoP-typed token: 401', path: '/me', headers: withToken({}, { typ: 'dpop+jwt' }), ...invalid('Tokens of type "dpop+jwt" are not accepted.') },
+  {
     name: 'revoked in the shared store: 401',
     path: '/me',
     headers: async (ctx) => {
