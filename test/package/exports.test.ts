@@ -26,6 +26,13 @@ describe('package entry points: keygate, keygate/fastify, keygate/express', () =
     assert.deepEqual(JSON.parse(stdout.trim().split('\n').pop()!), { core: [], fastify: true, express: true });
   });
 
+  it('the adapters stay light: importing them does not load the server or the development provider', async () => {
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', "await import('keygate/fastify'); await import('keygate/express'); console.log('ok')"], { timeout: 60_000 });
+    assert.equal(stdout.trim(), 'ok');
+    // oidc-provider announces itself on import under Node 20; the main entry (which exports startKeygate) does.
+    assert.doesNotMatch(stderr, /oidc-provider/);
+  });
+
   it('the built types type-check a consumer that imports by package name (request.auth and req.auth typed)', async () => {
     await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'test/package/consumer/tsconfig.json'], { timeout: 180_000 }).catch((error: { stdout?: string }) => {
       assert.fail(`tsc failed:\n${error.stdout ?? String(error)}`);
