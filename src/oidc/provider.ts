@@ -15,6 +15,8 @@ export interface Discovered {
   configuration: client.Configuration;
   verifier: TokenVerifier;
   issuer: string;
+  /** The provider's signing keys (remote JWKS with cooldown), shared by every verification. */
+  keys: jose.JWTVerifyGetKey;
 }
 
 /**
@@ -83,6 +85,6 @@ export class OidcProvider {
       requiredScopes: config.requiredScopes,
       ...(this.deps.now ? { now: this.deps.now } : {}),
     });
-    return { configuration, verifier, issuer: metadata.issuer };
+    return { configuration, verifier, issuer: metadata.issuer, keys };
   }
 }
