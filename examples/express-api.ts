@@ -5,28 +5,30 @@
  *   npm run example:express       # this API on http://127.0.0.1:5002, trusting that provider
  *   curl -H "Authorization: Bearer <token from the key page>" http://127.0.0.1:5002/api/me
  *
- * Or, in ONE process that also hosts Keygate and shares its session store (so a logout on Keygate's key page makes
- * the token fail here at once):
+ * Run that way, this API has its own memory store and does not see logouts made through Keygate. To see them, run it
+ * with Keygate's REDIS_URL and SECRET_KEY (a separate process on the same Redis), or in ONE process with Keygate:
  *
+ *   REDIS_URL=redis://127.0.0.1:6379 SECRET_KEY=<the same as Keygate's> npm run example:express
  *   KEYGATE_EMBED=true npm run example:express
  *
  * Environment: as in examples/fastify-api.ts (API_PORT defaults to 5002 here).
  */
 import express from 'express';
-import { loadConfig, startKeygate, type KeygateOptions } from 'keygate';
+import { createStore, loadConfig, startKeygate, type KeygateOptions } from 'keygate';
 import { keygateExpress } from 'keygate/express';
 
 const env = process.env;
 const embedded = env.KEYGATE_EMBED === 'true' ? await startKeygate(loadConfig(env)) : undefined;
+// Logouts through Keygate reach this API only through Keygate's store: the same instance when Keygate runs in this
+// process, or the same Redis (REDIS_URL and SECRET_KEY as given to Keygate) from a separate process.
+const store = embedded?.store ?? (env.REDIS_URL ? await createStore(loadConfig(env)) : undefined);
 
-const options: KeygateOptions = embedded
-  ? {
-      issuer: embedded.oidc.config.issuerUrl,
-      audience: embedded.oidc.config.audience ?? embedded.oidc.config.clientId,
-      store: embedded.store, // the same instance Keygate's logout writes to
-      requireSession: embedded.oidc.config.requireSession,
-    }
-  : { issuer: env.KEYGATE_ISSUER ?? 'http://localhost:5000/idp', audience: env.KEYGATE_AUDIENCE ?? 'keygate-dev' };
+const options: KeygateOptions = {
+  issuer: embedded?.oidc.config.issuerUrl ?? env.KEYGATE_ISSUER ?? 'http://localhost:5000/idp',
+  audience: embedded ? (embedded.oidc.config.audience ?? embedded.oidc.config.clientId) : (env.KEYGATE_AUDIENCE ?? 'keygate-dev'),
+  ...(store ? { store } : {}),
+  requireSession: embedded?.oidc.config.requireSession ?? false,
+};
 
 const auth = keygateExpress(options); // options are checked here: a mistake fails now, listing every problem
 const app = express();
@@ -56,6 +58,6 @@ const server = app.listen(Number(env.API_PORT ?? 5002), host, () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     server.closeAllConnections();
-    server.close(() => void Promise.all([auth.core.close(), embedded?.close()]).finally(() => process.exit(0)));
+    server.close(() => void (embedded ? embedded.close() : store?.close() ?? auth.core.close()).finally(() => process.exit(0)));
   });
 }

@@ -9,6 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { Agent } from '../helpers/agent.js';
 import { loginAs, startDevKeygate } from '../helpers/keygate.js';
 import { freePort } from '../helpers/net.js';
+import { TestRedis } from '../helpers/redis.js';
 
 const EXAMPLES = ['fastify-api', 'express-api'];
 
@@ -80,6 +81,28 @@ describe('examples: a protected API on each adapter, run with one command', () =
       // Bob's login is untouched.
       assert.equal((await get(`${api}/api/me`, bobToken)).status, 200);
       assert.equal((await get(`${api}/api/me`)).status, 401);
+    });
+
+    it(`${name} as a separate process on Keygate's Redis (REDIS_URL, SECRET_KEY): logout through Keygate gives 401`, async (t) => {
+      const redis = await TestRedis.start();
+      t.after(() => redis.stop());
+      const shared = { REDIS_URL: redis.url, SECRET_KEY: 'example-shared-secret-key-0123456789abcdef' };
+      const kg = await startDevKeygate(shared);
+      t.after(() => kg.close());
+      const { api } = await startExample(t, name, { ...shared, KEYGATE_ISSUER: kg.config.issuerUrl, KEYGATE_AUDIENCE: kg.config.clientId });
+      const agent = new Agent();
+      const { token } = await loginAs(agent, kg.base, 'alice@example.com', 'alice');
+      assert.equal((await get(`${api}/api/me`, token)).body.email, 'alice@example.com');
+      assert.equal((await logoutBy(agent, kg.base)).status, 200);
+      // The example's store learns of the logout from Redis (its local cache is invalidated by pub/sub): bounded wait.
+      const deadline = Date.now() + 5_000;
+      let after = await get(`${api}/api/me`, token);
+      while (after.status !== 401 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        after = await get(`${api}/api/me`, token);
+      }
+      assert.equal(after.status, 401);
+      assert.equal(after.body.error, 'invalid_token');
     });
 
     it(`${name} against a separate Keygate (KEYGATE_ISSUER): verifies its tokens; its own store does not see the logout`, async (t) => {
