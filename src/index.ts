@@ -1,5 +1,5 @@
 /** Keygate's framework-free core: configuration, token verification, server-side sessions, policies, errors. */
-export { createKeygate, errorAnswer, type Keygate, type KeygateAuth, type AuthRequest, type ErrorAnswer } from './keygate/create.js';
+export { createKeygate, errorAnswer, type Keygate, type KeygateAuth, type SessionInfo, type AuthRequest, type ErrorAnswer } from './keygate/create.js';
 export { KeygateOptionsError, type KeygateOptions, type ResolvedKeygateOptions } from './keygate/options.js';
 export { compilePolicy, PolicyError, type RoutePolicy, type CompiledPolicy } from './policy/route.js';
 export type { ClaimRule } from './policy/claims.js';

@@ -3,18 +3,35 @@ import { compilePolicy, type CompiledPolicy, type RoutePolicy } from '../policy/
 import { grantedPermissions } from '../policy/permissions.js';
 import { MemoryStore } from '../session/memory.js';
 import type { SessionStore } from '../session/store.js';
-import { createAuthorizer, type Authorization } from '../token/authorize.js';
+import { createAuthorizer, type Profile } from '../token/authorize.js';
 import { carriesToken, extractBearer } from '../token/bearer.js';
-import { grantedScopes, type TokenVerifier } from '../token/verifier.js';
+import { grantedScopes, type TokenVerifier, type VerifiedToken } from '../token/verifier.js';
 import { issuerEntry } from './issuers.js';
 import { resolveOptions, type KeygateOptions, type ResolvedKeygateOptions } from './options.js';
 
-/** What a protected route knows about its caller (`request.auth` / `req.auth`). */
-export interface KeygateAuth extends Authorization {
+/** The Keygate login behind a token, without its secrets (no session id, which is a cookie, and no tokens). */
+export interface SessionInfo {
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Milliseconds since the epoch: the login ends with its API token. */
+  expiresAt: number;
+  tokenKind: 'id_token' | 'access_token';
+}
+
+/**
+ * What a protected route knows about its caller (`request.auth` / `req.auth`). Safe to log or answer: it holds no
+ * raw token, no session id and no refresh token.
+ */
+export interface KeygateAuth {
+  profile: Profile;
+  /** The verified token: its canonical `key` (a hash), protected `header` and `claims`. */
+  token: VerifiedToken;
   /** Scopes granted by the token (`scope` and `scp`). */
   scopes: readonly string[];
   /** Auth0 RBAC permissions of the token (`permissions`). */
   permissions: readonly string[];
+  /** With `requireSession`: the live login that issued the token; otherwise undefined. */
+  session: SessionInfo | undefined;
 }
 
 /** The parts of an HTTP request that decide where its token is: raw headers, parsed query and body. */
@@ -74,10 +91,16 @@ export function createKeygate(input: KeygateOptions): Keygate {
   });
 
   async function authorize(token: string, policy: CompiledPolicy = EMPTY): Promise<KeygateAuth> {
-    const authorization = await authorizeToken(token);
-    const { claims } = authorization.token;
-    policy.check({ claims, profile: authorization.profile });
-    return { ...authorization, scopes: [...grantedScopes(claims)], permissions: [...grantedPermissions(claims)] };
+    const { token: verified, profile, session } = await authorizeToken(token);
+    const { claims } = verified;
+    policy.check({ claims, profile });
+    return {
+      profile,
+      token: verified,
+      scopes: [...grantedScopes(claims)],
+      permissions: [...grantedPermissions(claims)],
+      session: session && { createdAt: session.createdAt, expiresAt: session.expiresAt, tokenKind: session.tokenKind },
+    };
   }
 
   return Object.freeze({

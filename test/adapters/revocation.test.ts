@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KeygateOptions } from '../../src/index.js';
+import { createKeygate, type KeygateOptions } from '../../src/index.js';
 import { Agent } from '../helpers/agent.js';
 import { loginAs, startDevKeygate } from '../helpers/keygate.js';
 import { startExpressApi, startFastifyApi } from './apis.js';
@@ -54,6 +54,15 @@ describe('logout through Keygate reaches a Fastify API and an Express API sharin
         assert.equal(body.email, 'alice@example.com');
         assert.equal(body.iss, kg.config.issuerUrl);
       }
+
+      // request.auth carries no secret of the login: no raw token, no session id (a cookie), no refresh token.
+      const auth = await createKeygate(options).authorize(token);
+      const sessionId = agent.cookie(kg.base.host, kg.config.secure ? '__Host-keygate_session' : 'keygate_session');
+      assert.ok(sessionId, `session cookie: ${JSON.stringify([...(agent.jar.get(kg.base.host) ?? new Map()).keys()])}`);
+      const shown = JSON.stringify(auth);
+      assert.ok(!shown.includes(token) && !shown.includes(sessionId!.split('.')[0]!), 'no raw token or session id in request.auth');
+      if (mode.requireSession) assert.deepEqual(Object.keys(auth.session!).sort(), ['createdAt', 'expiresAt', 'tokenKind']);
+      else assert.equal(auth.session, undefined);
 
       const logout = await agent.request(new URL('/logout', kg.base), { method: 'POST', headers: { 'sec-fetch-site': 'same-origin', accept: 'application/json' } });
       assert.equal(logout.status, 200, await logout.text());
