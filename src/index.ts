@@ -1,4 +1,9 @@
-/** Keygate's framework-free core: configuration, token verification, server-side sessions, errors. */
+/** Keygate's framework-free core: configuration, token verification, server-side sessions, policies, errors. */
+export { createKeygate, errorAnswer, type Keygate, type KeygateAuth, type SessionInfo, type AuthRequest, type ErrorAnswer } from './keygate/create.js';
+export { KeygateOptionsError, type KeygateOptions, type ResolvedKeygateOptions } from './keygate/options.js';
+export { compilePolicy, PolicyError, type RoutePolicy, type CompiledPolicy } from './policy/route.js';
+export type { ClaimRule } from './policy/claims.js';
+export type { PolicySubject } from './policy/types.js';
 export { loadConfig, ConfigError, type KeygateConfig, type Allowlist, type DevUser, type Env } from './config/index.js';
 export {
   KeygateError,
@@ -7,8 +12,9 @@ export {
   LoginError,
   ProviderError,
   bearerChallenge,
+  type KeygateErrorOptions,
 } from './errors.js';
-export { extractBearer, type BearerRequest } from './token/bearer.js';
+export { extractBearer, carriesToken, type BearerRequest } from './token/bearer.js';
 export { createTokenVerifier, tokenKey, assertCanonical, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token/verifier.js';
 export { createAuthorizer, type Authorization, type AuthorizeDeps, type Profile } from './token/authorize.js';
 export { isAllowed } from './policy/allowlist.js';

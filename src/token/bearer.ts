@@ -4,6 +4,11 @@ import { invalidRequest, missingToken, BearerError } from '../errors.js';
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const SCHEME = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?: |$)/;
 
+/** True when a parsed query or body carries `access_token` (RFC 6750 §2.2/2.3 forms, refused here). */
+export function carriesToken(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, 'access_token');
+}
+
 export interface BearerRequest {
   /** Raw header list as received (name, value, name, value, …), so repeated headers are visible. */
   rawHeaders: readonly string[];

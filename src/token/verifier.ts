@@ -122,7 +122,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
-function grantedScopes(payload: jose.JWTPayload): Set<string> {
+/** The scopes a token grants: the space-separated `scope` string and the `scp` array, together. */
+export function grantedScopes(payload: jose.JWTPayload): Set<string> {
   const scopes = new Set<string>();
   if (typeof payload.scope === 'string') for (const s of payload.scope.split(' ')) if (s) scopes.add(s);
   if (Array.isArray(payload.scp)) for (const s of payload.scp) if (typeof s === 'string') scopes.add(s);

@@ -1,11 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { extractBearer } from '../../token/bearer.js';
+import { carriesToken, extractBearer } from '../../token/bearer.js';
 import type { RouteContext } from '../context.js';
 
-/** True when a parsed query or body carries `access_token` (RFC 6750 §2.2/2.3 forms, refused here). */
-export function carriesToken(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, 'access_token');
-}
+export { carriesToken };
 
 export function bearerOf(request: FastifyRequest): string {
   return extractBearer({

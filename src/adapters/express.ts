@@ -1,0 +1,55 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { KeygateError } from '../errors.js';
+import { createKeygate, errorAnswer, type Keygate, type KeygateAuth } from '../keygate/create.js';
+import type { KeygateOptions } from '../keygate/options.js';
+import type { RoutePolicy } from '../policy/route.js';
+
+declare global {
+  // Express's own extension point for `req` (its types merge `Express.Request` into `express.Request`).
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by Keygate's middleware on the routes it guards. */
+      auth?: KeygateAuth;
+    }
+  }
+}
+
+/** A middleware that requires a valid token (no route policy), with `protect(policy)` for per-route policies. */
+export interface KeygateExpress extends RequestHandler {
+  readonly core: Keygate;
+  protect(policy?: RoutePolicy): RequestHandler;
+}
+
+/**
+ * `keygate/express`: `const auth = keygateExpress({ issuer, audience, … })` validates the options now; then
+ * `app.get('/me', auth, handler)` or `app.get('/admin', auth.protect({ permissions: ['admin'] }), handler)`.
+ */
+export function keygateExpress(options: KeygateOptions | { keygate: Keygate }): KeygateExpress {
+  const core = 'keygate' in options ? options.keygate : createKeygate(options);
+  const protect = (policy?: RoutePolicy): RequestHandler => {
+    const compiled = core.policy(policy);
+    return function keygateProtect(req: Request, res: Response, next: NextFunction): void {
+      core.authenticate({ rawHeaders: req.rawHeaders, query: req.query, body: req.body as unknown }, compiled).then(
+        (auth) => {
+          req.auth = auth;
+          next();
+        },
+        (error: unknown) => {
+          if (!(error instanceof KeygateError)) return next(error);
+          const answer = errorAnswer(error);
+          res.status(answer.status).set(answer.headers).json(answer.body);
+        },
+      );
+    };
+  };
+  const base = protect();
+  return Object.assign((req: Request, res: Response, next: NextFunction) => base(req, res, next), { core, protect });
+}
+
+export default keygateExpress;
+
+export { createKeygate, type Keygate, type KeygateAuth } from '../keygate/create.js';
+export type { KeygateOptions } from '../keygate/options.js';
+export type { RoutePolicy } from '../policy/route.js';
+export type { ClaimRule } from '../policy/claims.js';

@@ -1,0 +1,4 @@
+import { startExpressApi } from './apis.js';
+import { runTable } from './table.js';
+
+runTable('Express', startExpressApi);

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { compilePolicy, createKeygate, KeygateOptionsError, MemoryStore, PolicyError, tokenKey } from '../../src/index.js';
+import { startLocalIssuer } from '../helpers/issuer.js';
+
+const AUDIENCE = 'https://api.example.test';
+
+describe('createKeygate: options validated at creation, every problem at once', () => {
+  it('lists every problem in one error', () => {
+    let error: unknown;
+    try {
+      createKeygate({
+        issuer: 'http://idp.example.com',
+        audience: '',
+        algorithms: ['HS256', 'none', 'RS256'],
+        clockTolerance: 120,
+        maxTokenLifetime: 1.5,
+        requireSession: true,
+        allowlist: ['not an address', '@ok.example'],
+        emailClaim: '',
+        timeoutMs: 5,
+        audiance: 'typo',
+      } as never);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof KeygateOptionsError);
+    const problems = error.problems.join('\n');
+    for (const fragment of [
+      'audiance: unknown option',
+      'issuer: must use https',
+      'audience: required',
+      'algorithms: HS256 needs a shared secret',
+      'algorithms: "none" is not a supported',
+      'clockTolerance: an integer from 0 to 60',
+      'maxTokenLifetime: an integer',
+      'timeoutMs: an integer from 100',
+      'emailClaim: a non-empty string',
+      'requireSession: needs the store',
+      'allowlist: "not an address" is neither',
+    ]) {
+      assert.ok(problems.includes(fragment), `missing "${fragment}" in:\n${problems}`);
+    }
+    assert.equal(error.problems.length, 11);
+  });
+
+  it('accepts the minimal options and applies the defaults', async () => {
+    const kg = createKeygate({ issuer: 'https://tenant.example.auth0.com/', audience: AUDIENCE });
+    assert.deepEqual(kg.options.algorithms, ['RS256']);
+    assert.equal(kg.options.clockTolerance, 30);
+    assert.equal(kg.options.maxTokenLifetime, 86_400);
+    assert.equal(kg.options.requireSession, false);
+    assert.ok(kg.store instanceof MemoryStore);
+    assert.ok(Object.isFrozen(kg.options));
+    await kg.close();
+  });
+
+  it('http issuers only on loopback; no query or fragment', () => {
+    assert.doesNotThrow(() => createKeygate({ issuer: 'http://[::1]:5000/idp', audience: AUDIENCE }));
+    assert.throws(() => createKeygate({ issuer: 'https://idp.example.com/?x=1', audience: AUDIENCE }), /no query or fragment/);
+    assert.throws(() => createKeygate({ issuer: 'not a url', audience: AUDIENCE }), /issuer: not a URL/);
+  });
+});
+
+describe('route policies: validated when the route is declared', () => {
+  it('lists every problem in one error', () => {
+    let error: unknown;
+    try {
+      compilePolicy({ scopes: [], permissions: ['ok', 'has space'], claims: { a: { equals: {} }, b: { includes: 'x', equals: 1 } } as never, allowlist: ['x'], role: 'admin' } as never);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof PolicyError);
+    assert.equal(error.problems.length, 6, error.problems.join('\n'));
+  });
+
+  it('a claim rule that throws is a bug, not a 403: it propagates', () => {
+    const policy = compilePolicy({ claims: { x: () => { throw new Error('boom'); } } });
+    assert.throws(() => policy.check({ claims: { sub: 's', exp: 1, iat: 0 }, profile: { sub: 's', exp: 1 } }), /boom/);
+  });
+});
+
+describe('discovery and keys are shared per issuer', () => {
+  it('two instances and many routes for one issuer: one discovery, one key set fetch', async () => {
+    const issuer = await startLocalIssuer(AUDIENCE);
+    const a = createKeygate({ issuer: issuer.issuer, audience: AUDIENCE });
+    const b = createKeygate({ issuer: issuer.issuer, audience: AUDIENCE, allowlist: ['@example.com'] });
+    try {
+      assert.equal(issuer.hits.size, 0, 'discovery is lazy');
+      const token = await issuer.mint({ email: 'ann@example.com' });
+      const results = await Promise.all([a, b, a, b].map((kg, i) => kg.authorize(token, kg.policy(i % 2 ? {} : { claims: { sub: { equals: 'user-1' } } }))));
+      for (const r of results) assert.equal(r.profile.email, 'ann@example.com');
+      assert.equal(await a.verifier(), await b.verifier(), 'same verification options: one verifier');
+      assert.equal(issuer.hits.get('/.well-known/openid-configuration'), 1);
+      assert.equal(issuer.hits.get('/jwks'), 1);
+    } finally {
+      await a.close();
+      await b.close();
+      await issuer.close();
+    }
+  });
+
+  it('a revocation in a store passed in is seen at once; a private store is not shared', async () => {
+    const issuer = await startLocalIssuer(AUDIENCE);
+    const store = new MemoryStore({ maxEntries: 10, sweepIntervalMs: 0 });
+    const shared = createKeygate({ issuer: issuer.issuer, audience: AUDIENCE, store });
+    const own = createKeygate({ issuer: issuer.issuer, audience: AUDIENCE });
+    try {
+      const token = await issuer.mint();
+      await shared.authorize(token);
+      await store.revokeToken(tokenKey(token), Date.now() + 60_000);
+      await assert.rejects(shared.authorize(token), /revoked/);
+      await own.authorize(token);
+      await shared.close();
+      assert.equal(await store.isRevoked(tokenKey(token)), true, 'close() leaves a store passed in open');
+    } finally {
+      await own.close();
+      await store.close();
+      await issuer.close();
+    }
+  });
+});
+
+describe('the library reads no environment', () => {
+  it('no process.env outside src/config/load.ts', async () => {
+    const offenders: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (path.endsWith('.ts') && path !== join('src', 'config', 'load.ts') && (await readFile(path, 'utf8')).includes('process.env')) offenders.push(path);
+      }
+    };
+    await walk('src');
+    assert.deepEqual(offenders, []);
+  });
+});
