@@ -195,6 +195,7 @@ export function loadConfig(env: Env): KeygateConfig {
   const providerTimeoutMs = int('PROVIDER_TIMEOUT_MS', 10_000, 100, 10_000);
   const sessionMaxEntries = int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
   const requireSession = bool('REQUIRE_SESSION', true);
+  const tokenCacheSize = int('TOKEN_CACHE_SIZE', 10_000, 0, 10_000_000);
 
   let devUsers = DEFAULT_DEV_USERS;
   const devUsersSetting = read('DEV_USERS');
@@ -214,6 +215,7 @@ export function loadConfig(env: Env): KeygateConfig {
     corsOrigins: corsOrigins === '*' ? '*' : Object.freeze([...corsOrigins]),
     algorithms: Object.freeze(algorithms), maxTokenLifetime, clockTolerance, emailClaim, providerTimeoutMs,
     sessionMaxEntries, devUsers: Object.freeze([...devUsers]), logLevel,
+    tokenCacheSize,
   });
 }
 

@@ -54,4 +54,8 @@ export interface KeygateConfig {
   /** Demo users of the embedded provider (dev mode only). */
   devUsers: readonly DevUser[];
   logLevel: string;
+
+  // Issue 5 (verified-token cache).
+  /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */
+  tokenCacheSize: number;
 }
