@@ -43,3 +43,8 @@ export function announce(port: number, close: () => Promise<unknown>): void {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }
+
+/** The route schema of the Fastify peers: the profile on 200, `{ error }` on 401. */
+export const routeSchema = {
+  response: { 200: profileSchema, 401: { type: 'object', properties: { error: { type: 'string' } } } },
+} as const;
