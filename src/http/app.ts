@@ -74,10 +74,11 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   await app.register(cookie, { secret: [...config.secretKeys], parseOptions: {} });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
-  const headers = securityHeaders(config);
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name)) reply.header(name, value);
-    return payload;
+  // Computed once; a callback hook (no promise per request): this runs on every answer, /protected included.
+  const headers = Object.entries(securityHeaders(config));
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    for (const [name, value] of headers) if (!reply.hasHeader(name)) reply.header(name, value);
+    done(null, payload);
   });
   installErrorBoundary(app, { debug: config.debug });
 
