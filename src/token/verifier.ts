@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import { insufficientScope, invalidToken, UnavailableError, KeygateError } from '../errors.js';
+import { nodeJwtVerify, type NodeVerifyOptions } from './node-verify.js';
 
 export interface TokenVerifierOptions {
   /** Exact expected `iss` (from the provider's discovered metadata). */
@@ -71,7 +72,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     return options.keys(header, token);
   };
-  const verifyOptions: jose.JWTVerifyOptions = {
+  const allowed: ReadonlySet<string> = new Set(algorithms);
+  const verifyOptions: NodeVerifyOptions = {
     issuer: options.issuer,
     audience: options.audience,
     algorithms,
@@ -85,7 +87,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     assertCanonical(token);
     let result: jose.JWTVerifyResult;
     try {
-      result = await jose.jwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions);
+      // jose's checks, with RS/PS/ES signatures verified by node:crypto (see node-verify.ts).
+      result = await nodeJwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions, allowed);
     } catch (error) {
       throw mapJoseError(error);
     }
