@@ -25,6 +25,8 @@ interface Entry {
   until: number;
   /** Milliseconds: when this entry must be verified again, whatever the token's own times. */
   staleAt: number;
+  /** Set by a hit; eviction gives such an entry a second chance instead of dropping it. */
+  used: boolean;
 }
 
 const DEFAULT_MAX_AGE_MS = 5 * 60_000;
@@ -32,7 +34,7 @@ const DEFAULT_MAX_AGE_MS = 5 * 60_000;
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /**
- * A bounded LRU cache of verified tokens in front of a `TokenVerifier`. Only what the verifier checks is cached:
+ * A bounded cache of verified tokens (least recently used out first, by second chance) in front of a `TokenVerifier`. Only what the verifier checks is cached:
  * a session or revocation check stays the caller's job on every request (see `createAuthorizer`), so a cached token
  * never outlives a logout.
  *
@@ -57,17 +59,31 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
 
+  /**
+   * LRU by second chance (CLOCK): a hit only sets a flag (no Map writes on the hot path); eviction walks from the
+   * oldest insertion, moving flagged entries to the end with the flag cleared, and drops the first unflagged one.
+   * Each pass clears the flags it meets, so the walk ends within one lap.
+   */
+  const evictOne = () => {
+    for (const [key, entry] of entries) {
+      entries.delete(key);
+      if (!entry.used) return;
+      entry.used = false;
+      entries.set(key, entry);
+    }
+  };
+
   const cachedVerify: TokenVerifier = async (raw: string): Promise<VerifiedToken> => {
     const t = now();
     if (raw.length <= MAX_TOKEN_LENGTH) {
       const entry = entries.get(raw);
       if (entry !== undefined) {
         const seconds = Math.floor(t / 1000);
-        entries.delete(raw);
         if (seconds >= entry.from && seconds < entry.until && t < entry.staleAt) {
-          entries.set(raw, entry);
+          entry.used = true;
           return entry.token;
         }
+        entries.delete(raw);
       }
     }
     const token = await verify(raw);
@@ -77,10 +93,11 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
       from: Math.max(typeof nbf === 'number' ? nbf : -Infinity, iat) - tolerance,
       until: Math.min(exp + tolerance, iat + lifetime + tolerance + 1),
       staleAt: t + maxAge,
+      used: false,
     };
     entries.delete(raw);
     entries.set(raw, entry);
-    if (entries.size > max) entries.delete(entries.keys().next().value as string);
+    if (entries.size > max) evictOne();
     return token;
   };
   return Object.assign(cachedVerify, { cacheSize: () => entries.size });
