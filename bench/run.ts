@@ -7,7 +7,9 @@
  *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per measurement (8), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_TOKENS distinct tokens of the rotating and cold scenarios (10000),
- * BENCH_ONLY (comma list of row ids, for development).
+ * BENCH_ONLY (comma list of row ids, for development), BENCH_BASELINES (comma list of label=/path/to/checkout: adds
+ * Keygate rows served from another checkout of Keygate with this bench copied into it, for before/after figures
+ * measured in the same run).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -89,6 +91,15 @@ if (redisStoreAvailable()) {
   rows.push(
     { id: 'keygate-redis', label: 'Keygate, Redis store', server: 'keygate', env, scenarios: ['one', 'rotating'] },
     { id: 'keygate-redis-nocache', label: 'Keygate, Redis store, TOKEN_CACHE_SIZE=0', server: 'keygate', env: { ...env, TOKEN_CACHE_SIZE: '0' }, scenarios: ['cold'] },
+  );
+}
+for (const entry of process.env.BENCH_BASELINES?.split(',').filter(Boolean) ?? []) {
+  const [label, path] = entry.split('=') as [string, string | undefined];
+  if (!path) throw new Error(`BENCH_BASELINES: expected label=/path, got "${entry}"`);
+  const server = join(path, 'bench/servers/keygate.ts');
+  rows.push(
+    { id: `keygate@${label}`, label: `Keygate @ ${label}`, server, scenarios: ['one', 'rotating'] },
+    { id: `keygate-nocache@${label}`, label: `Keygate @ ${label}, TOKEN_CACHE_SIZE=0`, server, env: { TOKEN_CACHE_SIZE: '0' }, scenarios: ['cold'] },
   );
 }
 const active = rows.filter((r) => !ONLY || ONLY.includes(r.id));

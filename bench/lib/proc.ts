@@ -16,9 +16,9 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts `bench/servers/<name>.ts` with tsx and waits for its LISTENING line. */
+/** Starts `bench/servers/<name>.ts` (or the script at an absolute path) with tsx and waits for its LISTENING line. */
 export async function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
-  const script = fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
+  const script = name.startsWith('/') ? name : fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
   const argv = pin(0, [process.execPath, ...nodeArgs, '--import', 'tsx', script]);
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
