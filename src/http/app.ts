@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import pino from 'pino';
 import type { KeygateConfig } from '../config/types.js';
 import { UnavailableError } from '../errors.js';
 import type { OidcProvider } from '../oidc/provider.js';
@@ -47,6 +48,8 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
         ? {
             level: config.logLevel,
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            // Asynchronous writes (flushed on exit): a flood of refused tokens is logged without blocking the event loop.
+            stream: pino.destination({ dest: 1, sync: false }),
             serializers: {
               req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
             },
