@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 const taskset = spawnSync('taskset', ['--version']).status === 0;
 export const PINNED = taskset && availableParallelism() >= 2;
 const pin = (core: number, argv: string[]) => (PINNED ? ['taskset', '-c', String(core), ...argv] : argv);
@@ -13,6 +14,8 @@ export interface RunningServer {
   port: number;
   /** Resident set size now, in bytes (from /proc; 0 when unavailable). */
   rss(): number;
+  /** CPU time used so far by all its threads (user + system), in microseconds (from /proc; 0 when unavailable). */
+  cpuUs(): number;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,16 @@ export async function startServer(name: string, env: Record<string, string>, nod
       try {
         const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
         return kb ? Number(kb) * 1024 : 0;
+      } catch {
+        return 0;
+      }
+    },
+    cpuUs() {
+      try {
+        // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks, normally 100 Hz).
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
       } catch {
         return 0;
       }
