@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { makeFixture, sessionOf, writeFixture } from './lib/fixtures.js';
 import { startFakeIssuer } from './lib/issuer.js';
 import { freePort } from './lib/net.js';
-import { hasWrk, PINNED, runWrk, startServer, type LoadResult } from './lib/proc.js';
+import { hasWrk, PINNED, runWrk, startServer, track, type LoadResult } from './lib/proc.js';
 import { redisStoreAvailable } from './lib/stores.js';
 import { measureSessionMemory, measureStartup } from './lib/extras.js';
 
@@ -85,6 +85,7 @@ const rows: Row[] = [
 if (redisStoreAvailable()) {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  track(child);
   redis = { process: child, url: `redis://127.0.0.1:${port}` };
   await new Promise((r) => setTimeout(r, 300));
   const env = { BENCH_STORE: 'redis', REDIS_URL: redis.url };

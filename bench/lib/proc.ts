@@ -4,6 +4,21 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+/** Children alive right now, stopped when the bench is interrupted (Ctrl-C) so no server outlives it. */
+const live = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of live) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+/** Registers a child the bench started itself (redis-server), so an interrupted bench stops it too. */
+export function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 const taskset = spawnSync('taskset', ['--version']).status === 0;
 export const PINNED = taskset && availableParallelism() >= 2;
@@ -24,6 +39,7 @@ export async function startServer(name: string, env: Record<string, string>, nod
   const script = name.startsWith('/') ? name : fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
   const argv = pin(0, [process.execPath, ...nodeArgs, '--import', 'tsx', script]);
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -100,6 +116,7 @@ export function hasWrk(): boolean {
 export async function runWrk(port: number, tokensFile: string, seconds: number, connections: number): Promise<LoadResult> {
   const argv = pin(1, ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', WRK_SCRIPT, `http://127.0.0.1:${port}/protected`]);
   const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, BENCH_TOKENS: tokensFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

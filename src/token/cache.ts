@@ -61,11 +61,13 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
 
   /**
    * LRU by second chance (CLOCK): a hit only sets a flag (no Map writes on the hot path); eviction walks from the
-   * oldest insertion, moving flagged entries to the end with the flag cleared, and drops the first unflagged one.
-   * Each pass clears the flags it meets, so the walk ends within one lap.
+   * oldest insertion, moving flagged entries to the end with the flag cleared, and drops the first unflagged one —
+   * never the entry just added (`keep`), which would otherwise be the first unflagged one met when every older entry
+   * was used. Each pass clears the flags it meets, so the walk ends within one lap.
    */
-  const evictOne = () => {
+  const evictOne = (keep: string) => {
     for (const [key, entry] of entries) {
+      if (key === keep) continue;
       entries.delete(key);
       if (!entry.used) return;
       entry.used = false;
@@ -97,7 +99,7 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
     };
     entries.delete(raw);
     entries.set(raw, entry);
-    if (entries.size > max) evictOne();
+    if (entries.size > max) evictOne(raw);
     return token;
   };
   return Object.assign(cachedVerify, { cacheSize: () => entries.size });

@@ -127,6 +127,22 @@ describe('createCachedVerifier', () => {
     assert.equal(cached.cacheSize(), 3);
   });
 
+  it('when every cached token was used, a new one still gets in and the least recently used goes', async () => {
+    const { calls, cached } = setup({ maxEntries: 3 });
+    const tokens = await Promise.all([1, 2, 3, 4].map((n) => sign({ sub: `user-${n}` })));
+    for (const t of tokens.slice(0, 3)) await cached(t);
+    for (const t of tokens.slice(0, 3)) await cached(t); // all used, 1 least recently
+    await cached(tokens[3]!);
+    calls.length = 0;
+    await cached(tokens[3]!);
+    await cached(tokens[2]!);
+    await cached(tokens[1]!);
+    assert.deepEqual(calls, [], 'the new token and 2, 3 are cached');
+    await cached(tokens[0]!);
+    assert.deepEqual(calls, [tokens[0]], '1 was evicted');
+    assert.equal(cached.cacheSize(), 3);
+  });
+
   it('failures are not cached: a token refused while the keys are unreachable is accepted once they answer', async () => {
     const clock = new Clock();
     let down = true;
