@@ -101,6 +101,83 @@
   tick();
   if (expEl && isFinite(exp)) setInterval(tick, 500);
 
+  /* ---------- renewal (REFRESH=true) ---------- */
+
+  var tokenCard = $('token-card');
+  var renewUrl = tokenCard ? tokenCard.getAttribute('data-refresh-url') : null;
+  var renewBefore = tokenCard ? Number(tokenCard.getAttribute('data-refresh-before')) : NaN;
+  var renewStatus = $('renew-status');
+  var renewButton = $('renew');
+  var renewTimer = null;
+  var renewing = false;
+  // Same-origin path only; the session cookie authenticates the renewal.
+  if (renewUrl && !/^\/(?!\/)/.test(renewUrl)) renewUrl = null;
+
+  function decodeSegment(segment) {
+    try {
+      var b64 = segment.replace(/-/g, '+').replace(/_/g, '/');
+      var bytes = atob(b64 + '==='.slice((b64.length + 3) % 4));
+      var text = decodeURIComponent(Array.prototype.map.call(bytes, function (c) {
+        return '%' + ('0' + c.charCodeAt(0).toString(16)).slice(-2);
+      }).join(''));
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch (e) {
+      return '(cannot be decoded)';
+    }
+  }
+
+  function showNewToken(token, expiresAt) {
+    var old = (($('token') || {}).value || '').trim();
+    var tokenBox = $('token');
+    if (tokenBox) tokenBox.value = token;
+    var curl = $('curl');
+    if (curl && old) curl.textContent = (curl.textContent || '').split(old).join(token);
+    var parts = token.split('.');
+    setText($('token-header'), decodeSegment(parts[0] || ''));
+    setText($('token-claims'), decodeSegment(parts[1] || ''));
+    exp = Number(expiresAt);
+    if (expEl) expEl.setAttribute('data-exp', String(exp));
+    tick();
+  }
+
+  function scheduleRenew() {
+    if (!renewUrl || !isFinite(exp) || !isFinite(renewBefore)) return;
+    clearTimeout(renewTimer);
+    // Renew `renewBefore` seconds ahead, but never more often than every 30 seconds.
+    var wait = Math.max((exp - renewBefore) * 1000 - Date.now(), 30000);
+    if (exp - renewBefore <= Date.now() / 1000 && !renewTimer) wait = 0;
+    renewTimer = setTimeout(renew, wait);
+  }
+
+  function renew() {
+    if (renewing || !renewUrl) return;
+    renewing = true;
+    setText(renewStatus, 'Renewing…');
+    fetch(renewUrl, { method: 'POST', headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store', redirect: 'error' })
+      .then(function (res) {
+        return res.text().then(function (text) {
+          var body = null;
+          try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+          if (res.status === 200 && body && typeof body.token === 'string') {
+            showNewToken(body.token, body.expires_at);
+            setText(renewStatus, 'Renewed at ' + new Date().toLocaleTimeString() + '.');
+            scheduleRenew();
+          } else {
+            var msg = body && typeof body.error_description === 'string' ? body.error_description : 'HTTP ' + res.status;
+            setText(renewStatus, 'Could not renew: ' + msg);
+            if (res.status >= 500) scheduleRenew();
+          }
+        });
+      })
+      .catch(function () {
+        setText(renewStatus, 'Could not renew: Keygate unreachable.');
+      })
+      .then(function () { renewing = false; });
+  }
+
+  if (renewButton) renewButton.addEventListener('click', renew);
+  scheduleRenew();
+
   /* ---------- live check ---------- */
 
   var live = $('live');

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond npm packages: Debian's Chromium for the browser tests.
+# Installs what the test suite needs beyond npm packages: Debian's Chromium for the browser tests and redis-server
+# for the Redis store's tests (started by the tests themselves on loopback ports; apt does not start it).
 # Runs before `npm test`; does nothing when everything is already there.
 set -euo pipefail
 
 missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+[ -x "${REDIS_SERVER_PATH:-/usr/bin/redis-server}" ] || missing+=(redis-server)
+[ -x "${REDIS_CLI_PATH:-/usr/bin/redis-cli}" ] || missing+=(redis-tools)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

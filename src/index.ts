@@ -14,6 +14,8 @@ export { createAuthorizer, type Authorization, type AuthorizeDeps, type Profile 
 export { isAllowed } from './policy/allowlist.js';
 export type { Session, SessionStore } from './session/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './session/memory.js';
+export { RedisStore, type RedisStoreOptions, type RedisClient } from './session/redis.js';
+export { createRedisClient } from './session/redis-connect.js';
 export { OidcProvider, type OidcDeps } from './oidc/provider.js';
 export { buildApp, type AppDeps } from './http/app.js';
-export { startKeygate, type RunningKeygate, type StartOptions } from './server.js';
+export { startKeygate, createStore, type RunningKeygate, type StartOptions } from './server.js';

@@ -5,6 +5,8 @@ import { buildApp } from './http/app.js';
 import { callbackUrl } from './oidc/login.js';
 import { OidcProvider, type OidcDeps } from './oidc/provider.js';
 import { MemoryStore } from './session/memory.js';
+import { RedisStore } from './session/redis.js';
+import { createRedisClient } from './session/redis-connect.js';
 import type { SessionStore } from './session/store.js';
 
 export interface RunningKeygate {
@@ -27,7 +29,7 @@ export interface StartOptions {
  * server), the provider client and the HTTP app, listening on HOST:PORT.
  */
 export async function startKeygate(config: KeygateConfig, options: StartOptions = {}): Promise<RunningKeygate> {
-  const store = options.store ?? new MemoryStore({ maxEntries: config.sessionMaxEntries });
+  const store = options.store ?? (await createStore(config));
   const oidc = new OidcProvider(config, options.oidc);
   let mount: Parameters<typeof buildApp>[1]['mount'];
   if (config.mode === 'dev') {
@@ -40,6 +42,7 @@ export async function startKeygate(config: KeygateConfig, options: StartOptions 
           clientSecret: config.clientSecret,
           redirectUris: [callbackUrl(config).href],
           postLogoutRedirectUris: [home],
+          backchannelLogoutUri: new URL('/backchannel-logout', config.baseUrl).href,
         },
       ],
       users: config.devUsers,
@@ -61,4 +64,18 @@ export async function startKeygate(config: KeygateConfig, options: StartOptions 
       await store.close();
     },
   };
+}
+
+/**
+ * The store the configuration names: Redis when REDIS_URL (or Cluster / Sentinel settings) is set, memory otherwise.
+ * A Redis that cannot be reached at start-up does not stop Keygate: it answers 503 until Redis is back.
+ */
+export async function createStore(config: KeygateConfig): Promise<SessionStore> {
+  if (config.redis === undefined) return new MemoryStore({ maxEntries: config.sessionMaxEntries });
+  return RedisStore.open({
+    client: createRedisClient(config.redis),
+    secretKeys: config.secretKeys,
+    prefix: config.redis.prefix,
+    heartbeatTimeoutMs: config.redis.timeoutMs,
+  });
 }

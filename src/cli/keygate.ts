@@ -28,11 +28,25 @@ function describe(config: KeygateConfig): Record<string, unknown> {
     secret_key: `${config.secretKeys.length} key(s)`,
     base_url: config.baseUrl.href,
     listen: `${config.host}:${config.port}`,
-    store: config.redisUrl ? 'redis' : 'memory',
+    store: config.redis ? describeRedis(config.redis) : 'memory (lost on restart)',
     require_session: config.requireSession,
     token_algorithms: config.algorithms,
     debug: config.debug,
   };
+}
+
+/** The Redis topology without credentials. */
+function describeRedis(redis: NonNullable<KeygateConfig['redis']>): string {
+  const nodes = (list: readonly { host: string; port: number }[]) => list.map((n) => `${n.host}:${n.port}`).join(',');
+  const where = redis.clusterNodes
+    ? `cluster ${nodes(redis.clusterNodes)}`
+    : redis.sentinels
+      ? `sentinel ${redis.sentinelName} via ${nodes(redis.sentinels)}`
+      : (() => {
+          const url = new URL(redis.url!);
+          return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+        })();
+  return `redis ${where} (prefix ${redis.prefix})`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -70,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     `Keygate ${version()} listening on ${config.baseUrl.href.replace(/\/$/, '')}\n` +
       `  mode:     ${config.mode === 'dev' ? 'development' : 'provider'}\n` +
       `  provider: ${provider}\n` +
-      `  store:    memory\n` +
+      `  store:    ${config.redis ? describeRedis(config.redis) : 'memory (sessions are lost on restart)'}\n` +
       (config.mode === 'dev' ? `  users:    ${config.devUsers.map((u) => `${u.email} / ${u.password}`).join(', ')}\n` : ''),
   );
   const stop = () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseRedisSettings } from './redis.js';
 import type { Allowlist, DevUser, KeygateConfig } from './types.js';
 
 /** Every problem found in the environment, reported at once, each naming its variable. */
@@ -138,8 +139,12 @@ export function loadConfig(env: Env): KeygateConfig {
     else if (mode === 'dev' && !parseUrl(audience)) problems.push(`AUDIENCE: the development provider needs an absolute URI, got "${audience}"`);
   }
 
-  const scope = read('SCOPE') ?? 'openid email';
+  let scope = read('SCOPE') ?? 'openid email';
   if (!scope.split(/\s+/).includes('openid')) problems.push(`SCOPE: must include "openid", got "${scope}"`);
+  // REFRESH: keep a refresh token and renew the API token before it expires; it needs `offline_access` (Auth0).
+  const refresh = bool('REFRESH', scope.split(/\s+/).includes('offline_access'));
+  if (refresh && !scope.split(/\s+/).includes('offline_access')) scope = `${scope} offline_access`;
+  const refreshBeforeSeconds = int('REFRESH_BEFORE_SECONDS', 60, 5, 3600);
   const requiredScopes = (read('REQUIRED_SCOPES') ?? '').split(/[\s,]+/).filter(Boolean);
   if (requiredScopes.length > 0 && audience === undefined) {
     problems.push('REQUIRED_SCOPES: only applies to access tokens; set AUDIENCE too');
@@ -162,9 +167,7 @@ export function loadConfig(env: Env): KeygateConfig {
   }
 
   const redisUrl = read('REDIS_URL');
-  if (redisUrl !== undefined) {
-    problems.push('REDIS_URL: the Redis store is not part of this version yet; unset REDIS_URL to use the in-memory store');
-  }
+  const redis = parseRedisSettings(read, problems);
 
   const corsSetting = read('CORS_ORIGINS');
   let corsOrigins: KeygateConfig['corsOrigins'] = '*';
@@ -215,6 +218,8 @@ export function loadConfig(env: Env): KeygateConfig {
     corsOrigins: corsOrigins === '*' ? '*' : Object.freeze([...corsOrigins]),
     algorithms: Object.freeze(algorithms), maxTokenLifetime, clockTolerance, emailClaim, providerTimeoutMs,
     sessionMaxEntries, devUsers: Object.freeze([...devUsers]), logLevel,
+    refresh, refreshBeforeSeconds,
+    redis,
     tokenCacheSize,
   });
 }

@@ -12,6 +12,29 @@ export interface Allowlist {
   domains: ReadonlySet<string>;
 }
 
+/** A `host:port` of a Redis Cluster node or a Sentinel. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where and how the Redis store connects (issue 4). */
+export interface RedisSettings {
+  /** `REDIS_URL`: the server (standalone), or the credentials, TLS and database for Cluster and Sentinel. */
+  url: string | undefined;
+  /** `REDIS_CLUSTER_NODES`: seed nodes; Cluster mode when set. */
+  clusterNodes: readonly RedisNode[] | undefined;
+  /** `REDIS_SENTINELS`: Sentinel mode when set, with `sentinelName` (`REDIS_SENTINEL_NAME`). */
+  sentinels: readonly RedisNode[] | undefined;
+  sentinelName: string | undefined;
+  /** `REDIS_SENTINEL_PASSWORD`: the Sentinels' own password, when they have one. */
+  sentinelPassword: string | undefined;
+  /** `REDIS_PREFIX`: prefix of every key and channel; a `{hash tag}` in Cluster mode. */
+  prefix: string;
+  /** `REDIS_TIMEOUT_MS`: command timeout and heartbeat deadline. */
+  timeoutMs: number;
+}
+
 export interface KeygateConfig {
   /** `dev`: embedded development provider; `provider`: a real OpenID Provider (Auth0 or any issuer). */
   mode: 'dev' | 'provider';
@@ -54,6 +77,16 @@ export interface KeygateConfig {
   /** Demo users of the embedded provider (dev mode only). */
   devUsers: readonly DevUser[];
   logLevel: string;
+
+  // Issue 4: refresh tokens.
+  /** Keep the refresh token and renew the API token through `POST /refresh` (REFRESH, or `offline_access` in SCOPE). */
+  refresh: boolean;
+  /** The key page renews the API token this many seconds before it expires. */
+  refreshBeforeSeconds: number;
+
+  // Issue 4: the Redis store.
+  /** Set when REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is: the shared Redis store; unset: the memory store. */
+  redis: RedisSettings | undefined;
 
   // Issue 5 (verified-token cache).
   /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */

@@ -103,6 +103,8 @@ export function buildConfiguration(
     // with the refresh_token grant), without having to ask for offline_access. Without offline_access the refresh token
     // still ends with the provider session (oidc-provider's default `expiresWithSession`), so logging out at the IdP
     // invalidates it.
+    // Every refresh rotates the refresh token (as Auth0's rotation does); reusing a rotated one revokes the grant.
+    rotateRefreshToken: true,
     issueRefreshToken: (_ctx, client) => clientIds.has(client.clientId) && client.grantTypeAllowed('refresh_token'),
     extraTokenClaims: (_ctx, token) => {
       const accountId = 'accountId' in token ? token.accountId : undefined;

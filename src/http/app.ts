@@ -12,14 +12,17 @@ import { createAuthorizer } from '../token/authorize.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
 import { securityHeaders } from './headers.js';
+import { guardLoginWithStore } from './store-guard.js';
 import { installMetrics } from './metrics.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
+import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
 import { protectedRoutes } from './routes/protected.js';
+import { refreshRoutes } from './routes/refresh.js';
 
 export interface AppDeps {
   store: SessionStore;
@@ -86,6 +89,7 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   installErrorBoundary(app, { debug: config.debug });
 
   const metrics = installMetrics(app, deps.store);
+  guardLoginWithStore(app, deps.store);
   const now = deps.now ?? Date.now;
   const ctx: RouteContext = {
     config,
@@ -111,6 +115,8 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   pageRoutes(app, ctx);
   loginRoutes(app, ctx);
   logoutRoutes(app, ctx);
+  backchannelRoutes(app, ctx);
+  if (config.refresh) refreshRoutes(app, ctx);
   protectedRoutes(app, ctx);
   healthRoutes(app, ctx);
   return app;

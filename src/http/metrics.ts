@@ -29,12 +29,25 @@ export function installMetrics(app: FastifyInstance, store: SessionStore): Metri
   });
   const logins = new Counter({ name: 'keygate_logins_total', help: 'Finished logins by result.', labelNames: ['result'] as const, registers: [registry] });
   const logouts = new Counter({ name: 'keygate_logouts_total', help: 'Logouts that ended a live session or revoked a token.', registers: [registry] });
+  // The store's counts are read once per scrape; while the store is down they are left out (the scrape still
+  // answers, with keygate_store_up 0) rather than failing the whole scrape.
+  const readCounts = () => store.stats().then((c) => c, () => undefined);
+  new Gauge({
+    name: 'keygate_store_up',
+    help: '1 when the session store answers, 0 when it cannot be reached.',
+    registers: [registry],
+    async collect() {
+      this.set((await readCounts()) === undefined ? 0 : 1);
+    },
+  });
   new Gauge({
     name: 'keygate_sessions',
     help: 'Live sessions in the store.',
     registers: [registry],
     async collect() {
-      this.set((await store.stats()).sessions);
+      const c = await readCounts();
+      if (c === undefined) this.reset();
+      else this.set(c.sessions);
     },
   });
   new Gauge({
@@ -42,7 +55,9 @@ export function installMetrics(app: FastifyInstance, store: SessionStore): Metri
     help: 'Revoked tokens that have not expired yet.',
     registers: [registry],
     async collect() {
-      this.set((await store.stats()).revoked);
+      const c = await readCounts();
+      if (c === undefined) this.reset();
+      else this.set(c.revoked);
     },
   });
 

@@ -104,6 +104,8 @@ export async function finishLogin(provider: OidcProvider, query: URLSearchParams
     tokenKind: config.audience === undefined ? 'id_token' : 'access_token',
     tokenKey: verified.key,
     ...(apiToken !== tokens.id_token ? { idToken: tokens.id_token } : {}),
+    ...(config.refresh && tokens.refresh_token !== undefined ? { refreshToken: tokens.refresh_token } : {}),
+    ...(typeof idClaims.sid === 'string' && idClaims.sid !== '' ? { providerSid: idClaims.sid } : {}),
     expiresAt: verified.claims.exp * 1000,
     returnTo: transaction.returnTo,
   };

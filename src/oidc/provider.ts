@@ -16,6 +16,8 @@ export interface Discovered {
   configuration: client.Configuration;
   verifier: TokenVerifier;
   issuer: string;
+  /** The provider's signing keys (remote JWKS with cooldown), shared by every verification. */
+  keys: jose.JWTVerifyGetKey;
 }
 
 /**
@@ -94,6 +96,6 @@ export class OidcProvider {
             ...(this.deps.now ? { now: this.deps.now } : {}),
           })
         : verify;
-    return { configuration, verifier, issuer: metadata.issuer };
+    return { configuration, verifier, issuer: metadata.issuer, keys };
   }
 }

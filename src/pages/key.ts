@@ -14,6 +14,8 @@ export interface KeyPageOptions {
   protectedUrl: string;
   /** '/logout' */
   logoutAction: string;
+  /** When REFRESH is on: the page renews the token through this endpoint this many seconds before it expires. */
+  refresh?: { action: string; beforeSeconds: number };
 }
 
 /** Up to two letters for an avatar: from the name, else the e-mail, else the subject. */
@@ -95,15 +97,23 @@ export function renderKeyPage(o: KeyPageOptions): string {
           }${verified}</p>
         </div>
       </div>
-      <form class="logout-form" method="post" action="${escapeHtml(o.logoutAction)}">
-        <button class="button danger" type="submit">Log out</button>
-      </form>
+      <div class="logout-forms">
+        <form class="logout-form" method="post" action="${escapeHtml(o.logoutAction)}">
+          <button class="button danger" type="submit">Log out</button>
+        </form>
+        <form class="logout-form" method="post" action="${escapeHtml(o.logoutAction)}">
+          <input type="hidden" name="all" value="true">
+          <button class="button small" type="submit" title="End every login of this account, in every browser">Log out everywhere</button>
+        </form>
+      </div>
     </section>
 
-    <section class="card" aria-labelledby="token-title">
+    <section class="card" id="token-card" aria-labelledby="token-title"${
+      o.refresh ? ` data-refresh-url="${escapeHtml(o.refresh.action)}" data-refresh-before="${o.refresh.beforeSeconds}"` : ''
+    }>
       <div class="card-head">
         <h2 id="token-title">Token <span class="badge">${escapeHtml(o.tokenKind)}</span></h2>
-        <button class="button small" type="button" data-copy="token">Copy</button>
+        <span class="card-actions">${o.refresh ? '<button class="button small" type="button" id="renew">Renew now</button> ' : ''}<button class="button small" type="button" data-copy="token">Copy</button></span>
       </div>
       <label class="sr-only" for="token">Your API key (${escapeHtml(o.tokenKind)})</label>
       <textarea id="token" class="token" readonly rows="5" spellcheck="false" autocomplete="off">${escapeHtml(o.token)}</textarea>
@@ -114,7 +124,8 @@ export function renderKeyPage(o: KeyPageOptions): string {
           expIso ? ` <span class="muted">· until <time datetime="${escapeHtml(expIso)}">${escapeHtml(expIso)}</time></span>` : ''
         }${iatIso ? ` <span class="muted">· issued <time datetime="${escapeHtml(iatIso)}">${escapeHtml(iatIso)}</time></span>` : ''}
         <span class="copy-note" data-copy-note="token" role="status" aria-live="polite"></span>
-      </p>
+      </p>${o.refresh ? `
+      <p class="meta"><span id="renew-status" role="status" aria-live="polite">Renewed automatically ${o.refresh.beforeSeconds} s before it expires.</span></p>` : ''}
     </section>
 
     <section class="card live" id="live" aria-labelledby="live-title" data-protected-url="${escapeHtml(protectedPath(o.protectedUrl))}">

@@ -1,4 +1,5 @@
-import type { Session, SessionStore } from './store.js';
+import { UnavailableError } from '../errors.js';
+import type { Session, SessionStore, TokenRotation } from './store.js';
 
 export interface MemoryStoreOptions {
   /** Most live sessions kept; the least recently used goes first. */
@@ -24,6 +25,8 @@ export class MemoryStore implements SessionStore {
   readonly #revoked = new Map<string, number>();
   /** Sessions read since they were (re)inserted: spared once by eviction. */
   readonly #used = new Set<string>();
+  /** Tail of each lock's queue: a waiter chains on it. */
+  readonly #locks = new Map<string, Promise<void>>();
   readonly #max: number;
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout | undefined;
@@ -91,6 +94,56 @@ export class MemoryStore implements SessionStore {
     return true;
   }
 
+  /** A scan: rare operations (log out everywhere, back-channel logout) do not justify a per-session index. */
+  async listBySubject(sub: string): Promise<Session[]> {
+    return this.#live((session) => session.sub === sub);
+  }
+
+  async listByProviderSid(providerSid: string): Promise<Session[]> {
+    return this.#live((session) => session.providerSid === providerSid);
+  }
+
+  async rotate(id: string, next: TokenRotation): Promise<Session | undefined> {
+    const current = await this.get(id);
+    if (current === undefined || next.expiresAt <= this.#now()) return undefined;
+    const updated: Session = { ...current, ...next };
+    if (next.idToken === undefined) delete updated.idToken;
+    if (next.refreshToken === undefined) delete updated.refreshToken;
+    this.#remove(id);
+    this.#sessions.set(id, updated);
+    this.#byToken.set(updated.tokenKey, id);
+    if (current.tokenKey !== updated.tokenKey) await this.revokeToken(current.tokenKey, current.expiresAt);
+    return updated;
+  }
+
+  /** One process: a queue per name. A holder that never settles is passed over after `ttlMs`. */
+  async withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(name) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => mine);
+    this.#locks.set(name, tail);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      previous.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ttlMs))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) {
+      release();
+      if (this.#locks.get(name) === tail) this.#locks.delete(name);
+      throw new UnavailableError(`The lock ${name} is busy.`);
+    }
+    const lapse = setTimeout(release, ttlMs);
+    try {
+      return await fn();
+    } finally {
+      clearTimeout(lapse);
+      release();
+      if (this.#locks.get(name) === tail) this.#locks.delete(name);
+    }
+  }
+
   async ping(): Promise<void> {}
 
   async stats(): Promise<{ sessions: number; revoked: number }> {
@@ -127,6 +180,13 @@ export class MemoryStore implements SessionStore {
         this.#sessions.set(id, session);
       } else this.#remove(id);
     }
+  }
+
+  #live(match: (session: Session) => boolean): Session[] {
+    const now = this.#now();
+    const found: Session[] = [];
+    for (const session of this.#sessions.values()) if (session.expiresAt > now && match(session)) found.push(session);
+    return found;
   }
 
   #remove(id: string): void {

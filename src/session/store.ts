@@ -14,9 +14,23 @@ export interface Session {
   tokenKey: string;
   /** ID token, for the logout hint; omitted when it is the API token itself. */
   idToken?: string;
+  /** Refresh token (REFRESH=true or `offline_access`); shared stores keep it encrypted. */
+  refreshToken?: string;
+  /** The provider's session id (`sid` claim of the ID token), for back-channel logout. */
+  providerSid?: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
   /** Milliseconds since the epoch: the API token's expiry; the session ends with it. */
+  expiresAt: number;
+}
+
+/** The new tokens of a session after a refresh (see `SessionStore.rotate`). */
+export interface TokenRotation {
+  apiToken: string;
+  tokenKey: string;
+  idToken?: string;
+  refreshToken?: string;
+  /** Milliseconds since the epoch: the new API token's expiry, and so the session's. */
   expiresAt: number;
 }
 
@@ -35,6 +49,21 @@ export interface SessionStore {
   /** Revokes one token until `expiresAt` (ms), whether or not a session holds it. */
   revokeToken(tokenKey: string, expiresAt: number): Promise<void>;
   isRevoked(tokenKey: string): Promise<boolean>;
+  /** Live sessions of one subject (log out everywhere; back-channel logout by `sub`). */
+  listBySubject(sub: string): Promise<Session[]>;
+  /** Live sessions opened under one provider session (back-channel logout by `sid`). */
+  listByProviderSid(providerSid: string): Promise<Session[]>;
+  /**
+   * Gives a live session its refreshed tokens: the new token finds the session, the old one is revoked until
+   * its own expiry. Resolves to the updated session, or undefined (and changes nothing) when the session is gone.
+   */
+  rotate(id: string, next: TokenRotation): Promise<Session | undefined>;
+  /**
+   * Runs `fn` while holding the exclusive lock `name`, shared by every instance using this store; the lock is
+   * released when `fn` settles, or lapses after `ttlMs` if the holder dies. Waits at most `ttlMs` for it, then
+   * rejects with `UnavailableError`.
+   */
+  withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<T>;
   /** Resolves when the store can serve requests. */
   ping(): Promise<void>;
   /** Counts, for health and tests. */

@@ -42,7 +42,7 @@ describe('the key page in real headless Chromium', () => {
   });
 
   /** Fills the provider's login form, allows the consent when asked, and waits for the key page. */
-  async function signInAtProvider(page: Page, email: string, password: string): Promise<void> {
+  async function signInAtProvider(page: Page, email: string, password: string, origin = kg.base.origin): Promise<void> {
     await page.waitForURL(/\/idp\/interaction\//);
     await page.fill('#email', email);
     await page.fill('#password', password);
@@ -50,7 +50,7 @@ describe('the key page in real headless Chromium', () => {
     if (await page.getByRole('button', { name: 'Allow' }).isVisible().catch(() => false)) {
       await page.getByRole('button', { name: 'Allow' }).click();
     }
-    await page.waitForURL(`${kg.base.origin}/key`);
+    await page.waitForURL(`${origin}/key`);
   }
 
   it('logs in as alice, watches the live panel, logs out, and the token is rejected', async () => {
@@ -109,5 +109,35 @@ describe('the key page in real headless Chromium', () => {
     await page.waitForFunction(() => document.getElementById('logged-in')?.checked === false, undefined, { timeout: 5000 });
     assert.match((await page.textContent('#live-raw')) ?? '', /invalid_token/);
     await context.close();
+  });
+
+  it('with REFRESH the page renews its token by itself, keeps checking with it, and logs out everywhere', async () => {
+    // Renew an hour ahead of expiry: with one-hour tokens the page renews as soon as it loads.
+    const renewing = await startDevKeygate({ REFRESH: 'true', REFRESH_BEFORE_SECONDS: '3600' });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+      });
+      page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+      await page.goto(new URL('/login', renewing.base).href);
+      await signInAtProvider(page, 'alice@example.com', 'alice', renewing.base.origin);
+      await page.waitForFunction(() => /^Renewed at/.test(document.getElementById('renew-status')?.textContent ?? ''), undefined, { timeout: 5000 });
+      const token = (await page.inputValue('#token')).trim();
+      const [session] = await renewing.store.listBySubject('dev|alice@example.com');
+      assert.equal(session?.apiToken, token, 'the page shows the token the server now holds');
+      await page.waitForFunction(() => document.getElementById('logged-in')?.checked === true, undefined, { timeout: 5000 });
+
+      await page.getByRole('button', { name: 'Log out everywhere' }).click();
+      await page.waitForURL(/\/idp\/session\/end/);
+      const answer = await fetch(new URL('/protected', renewing.base), { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(answer.status, 401);
+      assert.deepEqual(violations, [], 'no CSP violations or script errors');
+    } finally {
+      await context.close();
+      await renewing.close();
+    }
   });
 });

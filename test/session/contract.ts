@@ -234,6 +234,111 @@ export function sessionStoreContract(
       assert.deepEqual(await store.stats(), { sessions: 2, revoked: 2 });
     });
 
+    it('create keeps refreshToken and providerSid', async () => {
+      const session = makeSession({ refreshToken: `rt-${randomUUID()}`, providerSid: `psid-${randomUUID()}`, idToken: 'id.token.hint' });
+      await store.create(session);
+      assert.deepEqual(await store.get(session.id), session);
+    });
+
+    it('listBySubject returns the live sessions of that subject only', async () => {
+      const sub = `auth0|${randomUUID()}`;
+      const first = makeSession({ sub });
+      const second = makeSession({ sub, expiresAt: clock.now() + MINUTE });
+      const other = makeSession();
+      await store.create(first);
+      await store.create(second);
+      await store.create(other);
+      const ids = (await store.listBySubject(sub)).map((s) => s.id).sort();
+      assert.deepEqual(ids, [first.id, second.id].sort());
+      clock.advance(MINUTE);
+      assert.deepEqual((await store.listBySubject(sub)).map((s) => s.id), [first.id], 'the expired one is gone');
+      await store.delete(first.id);
+      assert.deepEqual(await store.listBySubject(sub), []);
+      assert.deepEqual(await store.listBySubject(`auth0|${randomUUID()}`), []);
+    });
+
+    it('listByProviderSid returns the live sessions opened under that provider session', async () => {
+      const providerSid = `psid-${randomUUID()}`;
+      const a = makeSession({ providerSid });
+      const b = makeSession({ providerSid });
+      const other = makeSession({ providerSid: `psid-${randomUUID()}` });
+      const none = makeSession();
+      for (const s of [a, b, other, none]) await store.create(s);
+      assert.deepEqual((await store.listByProviderSid(providerSid)).map((s) => s.id).sort(), [a.id, b.id].sort());
+      await store.delete(b.id);
+      assert.deepEqual((await store.listByProviderSid(providerSid)).map((s) => s.id), [a.id]);
+    });
+
+    it('rotate moves the session to the new token and revokes the old one until its expiry', async () => {
+      const session = makeSession({ refreshToken: 'rt-1', expiresAt: clock.now() + 5 * MINUTE });
+      await store.create(session);
+      const next = { apiToken: 'h.p2.s', tokenKey: `tk-${randomUUID()}`, refreshToken: 'rt-2', expiresAt: clock.now() + 20 * MINUTE };
+      const updated = await store.rotate(session.id, next);
+      assert.ok(updated);
+      assert.equal(updated.id, session.id);
+      assert.equal(updated.tokenKey, next.tokenKey);
+      assert.equal(updated.refreshToken, 'rt-2');
+      assert.equal(updated.expiresAt, next.expiresAt);
+      assert.equal(updated.createdAt, session.createdAt);
+      assert.deepEqual(await store.get(session.id), updated);
+      assert.deepEqual(await store.getByToken(next.tokenKey), updated);
+      assert.equal(await store.getByToken(session.tokenKey), undefined);
+      assert.equal(await store.isRevoked(session.tokenKey), true);
+      assert.equal(await store.isRevoked(next.tokenKey), false);
+      clock.advance(10 * MINUTE);
+      assert.deepEqual(await store.get(session.id), updated, 'the session now lives as long as the new token');
+      assert.equal(await store.isRevoked(session.tokenKey), false, 'the old revocation lapses with the old token');
+      assert.equal((await store.stats()).sessions, 1);
+    });
+
+    it('rotate of an unknown or ended session changes nothing', async () => {
+      const session = makeSession();
+      await store.create(session);
+      await store.delete(session.id);
+      const next = { apiToken: 'h.p3.s', tokenKey: `tk-${randomUUID()}`, expiresAt: clock.now() + MINUTE };
+      assert.equal(await store.rotate(session.id, next), undefined);
+      assert.equal(await store.rotate(`sid-${randomUUID()}`, next), undefined);
+      assert.equal(await store.getByToken(next.tokenKey), undefined);
+      assert.equal(await store.get(session.id), undefined);
+    });
+
+    it('withLock runs holders of one name one at a time and returns their results', async () => {
+      const name = `lock-${randomUUID()}`;
+      const order: string[] = [];
+      const hold = (label: string, ms: number) =>
+        store.withLock(name, 5_000, async () => {
+          order.push(`${label}:in`);
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          order.push(`${label}:out`);
+          return label;
+        });
+      const results = await Promise.all([hold('a', 40), hold('b', 10), hold('c', 0)]);
+      assert.deepEqual(results, ['a', 'b', 'c']);
+      for (let i = 0; i < order.length; i += 2) assert.equal(order[i]!.replace(':in', ''), order[i + 1]!.replace(':out', ''), `no overlap: ${order.join(' ')}`);
+    });
+
+    it('withLock releases the lock when the holder throws, and other names do not wait', async () => {
+      const name = `lock-${randomUUID()}`;
+      await assert.rejects(store.withLock(name, 5_000, async () => { throw new Error('boom'); }), /boom/);
+      assert.equal(await store.withLock(name, 5_000, async () => 'next'), 'next');
+      let release!: () => void;
+      const held = store.withLock(name, 5_000, () => new Promise<void>((resolve) => (release = resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await store.withLock(`lock-${randomUUID()}`, 5_000, async () => 'other'), 'other');
+      release();
+      await held;
+    });
+
+    it('withLock gives up with a 503 error after ttlMs when the lock stays busy', async () => {
+      const name = `lock-${randomUUID()}`;
+      let release!: () => void;
+      const held = store.withLock(name, 5_000, () => new Promise<void>((resolve) => (release = resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await assert.rejects(store.withLock(name, 100, async () => 'late'), (error: { status?: number }) => error.status === 503);
+      release();
+      await held;
+    });
+
     it('ping() resolves', async () => {
       await assert.doesNotReject(store.ping());
     });

@@ -64,6 +64,17 @@ describe('the keygate command', () => {
     }
   });
 
+  it('--check-config names the Redis store without its password (issue 4)', () => {
+    const r = run(['--check-config'], { REDIS_URL: 'rediss://keygate:hunter2-secret@redis.internal:6380/2' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"store": "redis rediss:\/\/redis\.internal:6380\/2 \(prefix keygate:\)"/);
+    assert.doesNotMatch(r.stdout, /hunter2/);
+    const bad = run(['--check-config'], { REDIS_URL: 'http://keygate:hunter2-secret@redis.internal' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /- REDIS_URL:/);
+    assert.doesNotMatch(bad.stderr, /hunter2/);
+  });
+
   it('rejects unknown arguments', () => {
     const r = run(['--frobnicate']);
     assert.equal(r.code, 2);

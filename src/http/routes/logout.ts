@@ -39,26 +39,45 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const baseOrigin = config.baseUrl.origin;
 
   /** Ends the session that issued the token, or revokes a valid token no session holds. True when something ended. */
-  const logoutBearer = async (request: FastifyRequest): Promise<{ ended: boolean; hint: string | undefined }> => {
+  const logoutBearer = async (request: FastifyRequest): Promise<{ ended: boolean; hint: string | undefined; sub: string }> => {
     const token = bearerOf(request);
     const session = await store.getByToken(tokenKey(token));
-    if (session !== undefined) return { ended: await store.delete(session.id), hint: logoutHint(session) };
+    if (session !== undefined) return { ended: await store.delete(session.id), hint: logoutHint(session), sub: session.sub };
     // A bad token gets 401 here; a valid one is revoked (REQUIRE_SESSION=false accepts tokens without a session).
     const { verifier } = await ctx.oidc.discover();
     const verified = await verifier(token);
     const ended = !(await store.isRevoked(verified.key));
     await store.revokeToken(verified.key, verified.claims.exp * 1000);
-    return { ended, hint: undefined };
+    return { ended, hint: undefined, sub: verified.claims.sub };
+  };
+
+  /** `all=true` (form field or query): every other live session of the same user ends too. */
+  const wantsAll = (request: FastifyRequest): boolean => {
+    const pick = (source: unknown) =>
+      typeof source === 'object' && source !== null ? (source as Record<string, unknown>).all : undefined;
+    const value = pick(request.body) ?? pick(request.query);
+    if (value === undefined) return false;
+    if (value === 'true' || value === '1' || value === true) return true;
+    if (value === 'false' || value === '0' || value === false) return false;
+    throw new KeygateError({ status: 400, code: 'invalid_request', description: 'The all parameter must be true or false.' });
+  };
+
+  const endAll = async (sub: string): Promise<number> => {
+    let count = 0;
+    for (const session of await store.listBySubject(sub)) if (await store.delete(session.id)) count++;
+    return count;
   };
 
   const logout = async (request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST') => {
     const hasBearer = request.headers.authorization !== undefined;
     const sessionId = cookies.sessionId(request);
+    const all = wantsAll(request);
     let hint: string | undefined;
     let ended = false;
+    let sub: string | undefined;
 
     if (hasBearer) {
-      ({ ended, hint } = await logoutBearer(request));
+      ({ ended, hint, sub } = await logoutBearer(request));
     } else if (method === 'GET') {
       // A link can be followed from anywhere: with only a cookie, ask first.
       if (sessionId === undefined) return reply.redirect('/', 303);
@@ -71,15 +90,19 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const session = await store.get(sessionId);
       if (session !== undefined) {
         hint ??= logoutHint(session);
+        sub ??= session.sub;
         ended = (await store.delete(sessionId)) || ended;
       }
       cookies.clearSession(reply);
     }
-    if (ended) ctx.metrics.logouts.inc();
-    request.log.info({ ended }, 'logout');
+    // Log out everywhere: only after this request proved it holds one of the user's logins (token or cookie).
+    const others = all && sub !== undefined ? await endAll(sub) : 0;
+    if (ended || others > 0) ctx.metrics.logouts.inc((ended ? 1 : 0) + others);
+    ended ||= others > 0;
+    request.log.info({ ended, others }, 'logout');
 
     if (wantsJson(request) || (hasBearer && sessionId === undefined)) {
-      return reply.code(200).send({ status: 'logged_out', ended });
+      return reply.code(200).send(all ? { status: 'logged_out', ended, other_sessions_ended: others } : { status: 'logged_out', ended });
     }
     return reply.redirect(await endSessionUrl(ctx.oidc, hint), 303);
   };

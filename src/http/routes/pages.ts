@@ -61,6 +61,9 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
         profile,
         protectedUrl,
         logoutAction: '/logout',
+        ...(ctx.config.refresh && session.refreshToken !== undefined
+          ? { refresh: { action: '/refresh', beforeSeconds: ctx.config.refreshBeforeSeconds } }
+          : {}),
       }),
     );
   });

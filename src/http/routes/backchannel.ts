@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { KeygateError } from '../../errors.js';
+import type { Session } from '../../session/store.js';
+import { verifyLogoutToken } from '../../token/logout-token.js';
+import type { RouteContext } from '../context.js';
+
+/** Logout tokens older than this are refused (the provider sends them at once). */
+const MAX_AGE_SECONDS = 300;
+
+const badRequest = (description: string) =>
+  new KeygateError({ status: 400, code: 'invalid_request', description, headers: { 'cache-control': 'no-store' } });
+
+/**
+ * `POST /backchannel-logout` (OpenID Connect Back-Channel Logout 1.0): the provider tells Keygate that a provider
+ * session (`sid`) or a user (`sub`) logged out. The matching sessions end and their tokens are revoked in the
+ * shared store, so every instance refuses them. 200 with an empty body on success, 400 for a bad logout token.
+ */
+export function backchannelRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, config } = ctx;
+
+  app.post('/backchannel-logout', { config: { errorFormat: 'json' } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const body = request.body;
+    if (typeof body !== 'object' || body === null) throw badRequest('Expected a form body with logout_token.');
+    const value = (body as Record<string, unknown>).logout_token;
+    if (Array.isArray(value)) throw badRequest('logout_token is repeated.');
+    if (typeof value !== 'string' || value === '') throw badRequest('logout_token is missing.');
+    const { issuer, keys } = await ctx.oidc.discover();
+    const target = await verifyLogoutToken(value, {
+      issuer,
+      audience: config.clientId,
+      algorithms: config.algorithms,
+      keys,
+      clockTolerance: config.clockTolerance,
+      maxAge: MAX_AGE_SECONDS,
+      now: ctx.now,
+    });
+    let sessions: Session[];
+    if (target.sid !== undefined) {
+      sessions = await store.listByProviderSid(target.sid);
+      if (target.sub !== undefined) sessions = sessions.filter((session) => session.sub === target.sub);
+    } else {
+      sessions = await store.listBySubject(target.sub!);
+    }
+    let ended = 0;
+    for (const session of sessions) if (await store.delete(session.id)) ended++;
+    if (ended > 0) ctx.metrics.logouts.inc(ended);
+    request.log.info({ ended }, 'back-channel logout');
+    return reply.code(200).send();
+  });
+}

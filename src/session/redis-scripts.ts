@@ -1,0 +1,144 @@
+/**
+ * The Lua scripts of the Redis store: every multi-key change runs as one script, so it is atomic, and publishes its
+ * invalidation in the same step. Each script takes the key prefix as ARGV[1] and builds the other key names from it
+ * (all of Keygate's keys share one hash slot in Cluster mode, see redis-connect.ts). KEYS[1] is the main key, which
+ * routes the script to its node. Times are milliseconds of the store's clock, passed in as ARGV.
+ */
+
+/** Shared helpers, prepended to the scripts that need them. */
+const HELPERS = `
+local function revoke(p, tk, exp, now)
+  if exp <= now then return end
+  local key = p .. 'revoked:' .. tk
+  local current = tonumber(redis.call('GET', key))
+  if current == nil or current < exp then
+    redis.call('SET', key, string.format('%d', exp), 'PX', string.format('%d', exp - now))
+    redis.call('ZADD', p .. 'revocations', string.format('%d', exp), tk)
+  end
+end
+local function index(key, id, ttl)
+  redis.call('SADD', key, id)
+  local left = redis.call('PTTL', key)
+  if left < ttl then redis.call('PEXPIRE', key, string.format('%d', ttl)) end
+end
+local function unindex(p, s, id)
+  redis.call('SREM', p .. 'sub:' .. s.sub, id)
+  if type(s.providerSid) == 'string' then redis.call('SREM', p .. 'psid:' .. s.providerSid, id) end
+end
+local function tidy(p, now)
+  redis.call('ZREMRANGEBYSCORE', p .. 'sessions', '-inf', string.format('%d', now))
+  redis.call('ZREMRANGEBYSCORE', p .. 'revocations', '-inf', string.format('%d', now))
+end
+`;
+
+/**
+ * create: KEYS[1] session:<id>; ARGV prefix, id, json, tokenKey, sub, providerSid or '', expiresAt, now.
+ * Replaces a session with the same id (its old token no longer finds it).
+ */
+export const CREATE = `${HELPERS}
+local p, id = ARGV[1], ARGV[2]
+local exp, now = tonumber(ARGV[7]), tonumber(ARGV[8])
+if exp <= now then return 0 end
+local ttl = exp - now
+local old = redis.call('GET', KEYS[1])
+if old then
+  local o = cjson.decode(old)
+  if redis.call('GET', p .. 'token:' .. o.tokenKey) == id then redis.call('DEL', p .. 'token:' .. o.tokenKey) end
+  unindex(p, o, id)
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', string.format('%d', ttl))
+redis.call('SET', p .. 'token:' .. ARGV[4], id, 'PX', string.format('%d', ttl))
+redis.call('ZADD', p .. 'sessions', ARGV[7], id)
+index(p .. 'sub:' .. ARGV[5], id, ttl)
+if ARGV[6] ~= '' then index(p .. 'psid:' .. ARGV[6], id, ttl) end
+tidy(p, now)
+return 1
+`;
+
+/** get by token: KEYS[1] token:<tokenKey>; ARGV prefix. The session's JSON, or nil. */
+export const BY_TOKEN = `
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return redis.call('GET', ARGV[1] .. 'session:' .. id)
+`;
+
+/**
+ * delete: KEYS[1] session:<id>; ARGV prefix, id, now, channel. Ends the session, revokes its token until it expires,
+ * publishes the token key. {1 when the session was alive else 0, its token key}, or {0} when there was none.
+ */
+export const DELETE = `${HELPERS}
+local p, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {0} end
+local s = cjson.decode(raw)
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', p .. 'sessions', id)
+if redis.call('GET', p .. 'token:' .. s.tokenKey) == id then redis.call('DEL', p .. 'token:' .. s.tokenKey) end
+unindex(p, s, id)
+revoke(p, s.tokenKey, s.expiresAt, now)
+redis.call('PUBLISH', ARGV[4], s.tokenKey)
+if s.expiresAt > now then return {1, s.tokenKey} end
+return {0, s.tokenKey}
+`;
+
+/** revoke: KEYS[1] revoked:<tokenKey>; ARGV prefix, tokenKey, expiresAt, now, channel. */
+export const REVOKE = `${HELPERS}
+local exp, now = tonumber(ARGV[3]), tonumber(ARGV[4])
+if exp <= now then return 0 end
+revoke(ARGV[1], ARGV[2], exp, now)
+redis.call('PUBLISH', ARGV[5], ARGV[2])
+return 1
+`;
+
+/**
+ * rotate: KEYS[1] session:<id>; ARGV prefix, id, now, channel, apiToken (sealed), tokenKey, expiresAt,
+ * idToken (sealed or ''), refreshToken (sealed or ''). {the updated session's JSON, the old token key}, or nil when
+ * the session is gone.
+ */
+export const ROTATE = `${HELPERS}
+local p, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local exp = tonumber(ARGV[7])
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local s = cjson.decode(raw)
+if s.expiresAt <= now or exp <= now then return false end
+local oldKey, oldExp = s.tokenKey, s.expiresAt
+s.apiToken = ARGV[5]
+s.tokenKey = ARGV[6]
+s.expiresAt = exp
+if ARGV[8] ~= '' then s.idToken = ARGV[8] else s.idToken = nil end
+if ARGV[9] ~= '' then s.refreshToken = ARGV[9] else s.refreshToken = nil end
+local json = cjson.encode(s)
+local ttl = exp - now
+redis.call('SET', KEYS[1], json, 'PX', string.format('%d', ttl))
+if redis.call('GET', p .. 'token:' .. oldKey) == id then redis.call('DEL', p .. 'token:' .. oldKey) end
+redis.call('SET', p .. 'token:' .. s.tokenKey, id, 'PX', string.format('%d', ttl))
+redis.call('ZADD', p .. 'sessions', ARGV[7], id)
+index(p .. 'sub:' .. s.sub, id, ttl)
+if type(s.providerSid) == 'string' then index(p .. 'psid:' .. s.providerSid, id, ttl) end
+if oldKey ~= s.tokenKey then revoke(p, oldKey, oldExp, now) end
+redis.call('PUBLISH', ARGV[4], oldKey)
+return {json, oldKey}
+`;
+
+/** sessions of an index: KEYS[1] sub:<sub> or psid:<sid>; ARGV prefix. Drops ids whose session is gone; returns the JSONs. */
+export const LIST = `
+local found = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local raw = redis.call('GET', ARGV[1] .. 'session:' .. id)
+  if raw then table.insert(found, raw) else redis.call('SREM', KEYS[1], id) end
+end
+return found
+`;
+
+/** stats: KEYS[1] sessions; ARGV prefix, now. {live sessions, live revocations}. */
+export const STATS = `
+local now = ARGV[2]
+return { redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), redis.call('ZCOUNT', ARGV[1] .. 'revocations', '(' .. now, '+inf') }
+`;
+
+/** unlock: KEYS[1] lock:<name>; ARGV holder token. Deletes the lock only if this holder still owns it. */
+export const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

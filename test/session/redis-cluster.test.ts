@@ -1,0 +1,56 @@
+/** The same contract against a real three-node Redis Cluster (the store's scripts keep every key in one hash slot). */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/index.js';
+import { RedisStore } from '../../src/session/redis.js';
+import { createRedisClient } from '../../src/session/redis-connect.js';
+import { TestRedisCluster } from '../helpers/redis-cluster.js';
+import { sessionStoreContract } from './contract.js';
+
+const SECRET = 'redis-cluster-test-key-0123456789abcdef';
+
+let cluster: TestRedisCluster;
+before(async () => {
+  cluster = await TestRedisCluster.start();
+});
+after(async () => cluster?.stop());
+
+/** Built from the configuration, as Keygate does: REDIS_CLUSTER_NODES, the prefix turned into a hash tag. */
+function openStore(now?: () => number, prefix = `kgtest-${randomUUID()}:`): Promise<RedisStore> {
+  const config = loadConfig({
+    REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+    REDIS_PREFIX: prefix,
+  });
+  assert.match(config.redis!.prefix, /^\{kgtest-[0-9a-f-]+\}:$/);
+  return RedisStore.open({ client: createRedisClient(config.redis!), secretKeys: [SECRET], prefix: config.redis!.prefix, ...(now ? { now } : {}) }, 5_000);
+}
+
+sessionStoreContract('RedisStore on a Redis Cluster (SessionStore contract, three real redis-server nodes)', (clock) => openStore(clock.now));
+
+describe('RedisStore on a Redis Cluster', () => {
+  it('a delete on one instance reaches another that had the token cached (PUBLISH crosses the cluster bus)', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const a = await openStore(undefined, prefix);
+    const b = await openStore(undefined, prefix);
+    try {
+      assert.ok(a.healthy && b.healthy && b.listening);
+      const now = Date.now();
+      const session = {
+        id: `sid-${randomUUID()}`, sub: `sub-${randomUUID()}`, apiToken: 'h.p.s', tokenKind: 'id_token' as const,
+        tokenKey: `tk-${randomUUID()}`, refreshToken: 'rt', createdAt: now, expiresAt: now + 60_000,
+      };
+      await a.create(session);
+      assert.deepEqual(await b.getByToken(session.tokenKey), session);
+      assert.deepEqual(await b.getByToken(session.tokenKey), session);
+      assert.equal(await a.delete(session.id), true);
+      const deadline = Date.now() + 2_000;
+      while ((await b.getByToken(session.tokenKey)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await b.getByToken(session.tokenKey), undefined);
+      assert.equal(await b.isRevoked(session.tokenKey), true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
