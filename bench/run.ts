@@ -84,7 +84,10 @@ const rows: Row[] = [
 ];
 if (redisStoreAvailable()) {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  // On wrk's core, so that Keygate's core does the same work as in the memory rows plus talking to Redis.
+  const argv = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const pinned = PINNED ? ['taskset', '-c', '1', ...argv] : argv;
+  const child = spawn(pinned[0]!, pinned.slice(1), { stdio: 'ignore' });
   track(child);
   redis = { process: child, url: `redis://127.0.0.1:${port}` };
   await new Promise((r) => setTimeout(r, 300));
