@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { parseRedisSettings } from './redis.js';
-import type { Allowlist, DevUser, KeygateConfig } from './types.js';
+import type { Allowlist, DevUser, KeygateConfig, RateLimit } from './types.js';
 
 /** Every problem found in the environment, reported at once, each naming its variable. */
 export class ConfigError extends Error {
@@ -210,6 +211,12 @@ export function loadConfig(env: Env): KeygateConfig {
   const logLevel = (read('LOG_LEVEL') ?? (debug ? 'debug' : 'info')).toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) problems.push(`LOG_LEVEL: expected one of ${[...LOG_LEVELS].join(', ')}, got "${logLevel}"`);
 
+  // Issue 3: rate limits per client address, and which proxies may name that address.
+  const rateLimitLogin = parseRateLimit('RATE_LIMIT_LOGIN', read('RATE_LIMIT_LOGIN') ?? '600/1m', problems);
+  const rateLimitCallback = parseRateLimit('RATE_LIMIT_CALLBACK', read('RATE_LIMIT_CALLBACK') ?? '600/1m', problems);
+  const rateLimitBearerFailures = parseRateLimit('RATE_LIMIT_BEARER_FAILURES', read('RATE_LIMIT_BEARER_FAILURES') ?? '600/1m', problems);
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     mode, issuerUrl, auth0, clientId, clientSecret, audience, scope,
@@ -220,8 +227,45 @@ export function loadConfig(env: Env): KeygateConfig {
     sessionMaxEntries, devUsers: Object.freeze([...devUsers]), logLevel,
     refresh, refreshBeforeSeconds,
     redis,
+    rateLimitLogin, rateLimitCallback, rateLimitBearerFailures, trustProxy,
     tokenCacheSize,
   });
+}
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** `count/window` (`600/1m`, `20/30s`, `1000/h`, `5/10` in seconds) or `off`. */
+export function parseRateLimit(name: string, value: string, problems: string[]): RateLimit | undefined {
+  const text = value.trim().toLowerCase();
+  if (['off', 'false', 'none', '0'].includes(text)) return undefined;
+  const match = /^(\d{1,7})\s*\/\s*(\d{0,6})\s*(s|m|h)?$/.exec(text);
+  const max = match ? Number(match[1]) : NaN;
+  const windowMs = match ? Number(match[2] || '1') * UNITS[match[3] ?? 's']! : NaN;
+  if (!match || max < 1 || windowMs < 1_000 || windowMs > 86_400_000 || (match[2] === '' && match[3] === undefined)) {
+    problems.push(`${name}: expected "count/window" such as 600/1m, 20/30s or 1000/h (window 1 s to 24 h), or off; got "${value}"`);
+    return undefined;
+  }
+  return Object.freeze({ max, windowMs });
+}
+
+/** `TRUST_PROXY`: off (default), true (any proxy), a hop count, or a comma list of proxy addresses / CIDR ranges. */
+export function parseTrustProxy(value: string | undefined, problems: string[]): KeygateConfig['trustProxy'] {
+  const text = value?.trim().toLowerCase();
+  if (text === undefined || ['off', 'false', 'no', '0'].includes(text)) return false;
+  if (['true', 'on', 'yes'].includes(text)) return true;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return true;
+    return prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128));
+  });
+  if (entries.length === 0 || bad.length > 0) {
+    problems.push(`TRUST_PROXY: expected off, true, a hop count, or a comma list of proxy IP addresses or CIDR ranges; "${bad.join(', ') || value}" is not`);
+    return false;
+  }
+  return Object.freeze(entries);
 }
 
 function parseUrl(value: string): URL | undefined {

@@ -12,6 +12,12 @@ export interface Allowlist {
   domains: ReadonlySet<string>;
 }
 
+/** At most `max` requests per `windowMs` from one client address. */
+export interface RateLimit {
+  max: number;
+  windowMs: number;
+}
+
 /** A `host:port` of a Redis Cluster node or a Sentinel. */
 export interface RedisNode {
   host: string;
@@ -87,6 +93,16 @@ export interface KeygateConfig {
   // Issue 4: the Redis store.
   /** Set when REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is: the shared Redis store; unset: the memory store. */
   redis: RedisSettings | undefined;
+
+  // Issue 3 (security catalog, rate limits): per client address; undefined = off.
+  /** `GET /login` per client address (`RATE_LIMIT_LOGIN`). */
+  rateLimitLogin: RateLimit | undefined;
+  /** `GET /callback` per client address (`RATE_LIMIT_CALLBACK`). */
+  rateLimitCallback: RateLimit | undefined;
+  /** Failed bearer attempts (400/401) at `/protected` per client address (`RATE_LIMIT_BEARER_FAILURES`). */
+  rateLimitBearerFailures: RateLimit | undefined;
+  /** Fastify's `trustProxy`: whether and which proxies' X-Forwarded-For names the client address (`TRUST_PROXY`). */
+  trustProxy: boolean | number | readonly string[];
 
   // Issue 5 (verified-token cache).
   /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */

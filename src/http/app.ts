@@ -9,11 +9,13 @@ import { UnavailableError } from '../errors.js';
 import type { OidcProvider } from '../oidc/provider.js';
 import type { SessionStore } from '../session/store.js';
 import { createAuthorizer } from '../token/authorize.js';
+import { clientErrorHandler } from './client-error.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
 import { securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
 import { installMetrics } from './metrics.js';
+import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
 import { backchannelRoutes } from './routes/backchannel.js';
@@ -42,9 +44,16 @@ function redactUrl(url: string): string {
   return `${url.slice(0, index)}?${names.map((n) => `${encodeURIComponent(n)}=…`).join('&')}`;
 }
 
+/** `TRUST_PROXY` as Fastify's option: a hop count trusts that many proxies nearest to Keygate (as Express does). */
+function trustProxyOption(value: KeygateConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
+  if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
+  return typeof value === 'object' ? [...value] : value;
+}
+
 /** Builds Keygate's HTTP app, not listening (tests use `inject()`; the CLI calls `listen`). */
 export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<FastifyInstance> {
   const mount = deps.mount;
+  const headers = securityHeaders(config);
   const app = Fastify({
     logger:
       deps.logger === undefined || deps.logger === true
@@ -64,7 +73,8 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
     routerOptions: { maxParamLength: 200 },
     requestTimeout: 30_000,
     return503OnClosing: true,
-    trustProxy: false,
+    clientErrorHandler: clientErrorHandler(headers),
+    trustProxy: trustProxyOption(config.trustProxy),
     ...(mount
       ? {
           serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void): Server =>
@@ -81,9 +91,9 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   // Computed once; a callback hook (no promise per request): this runs on every answer, /protected included.
-  const headers = Object.entries(securityHeaders(config));
+  const headerEntries = Object.entries(headers);
   app.addHook('onSend', (_request, reply, payload, done) => {
-    for (const [name, value] of headers) if (!reply.hasHeader(name)) reply.header(name, value);
+    for (const [name, value] of headerEntries) if (!reply.hasHeader(name)) reply.header(name, value);
     done(null, payload);
   });
   installErrorBoundary(app, { debug: config.debug });
@@ -91,6 +101,7 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   const metrics = installMetrics(app, deps.store);
   guardLoginWithStore(app, deps.store);
   const now = deps.now ?? Date.now;
+  installRateLimits(app, config, now);
   const ctx: RouteContext = {
     config,
     store: deps.store,

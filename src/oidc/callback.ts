@@ -27,6 +27,9 @@ export async function finishLogin(provider: OidcProvider, query: URLSearchParams
   if (query.get('state') !== transaction.state) {
     throw new LoginError(400, 'invalid_state', 'The login response does not belong to the login started in this browser (state mismatch). Please log in again.');
   }
+  if (!query.get('code') && !query.get('error')) {
+    throw new LoginError(400, 'invalid_request', 'The login response has neither a code nor an error.');
+  }
   const metadata = configuration.serverMetadata();
   const iss = query.get('iss');
   if (iss !== null ? iss !== metadata.issuer : metadata.authorization_response_iss_parameter_supported === true) {

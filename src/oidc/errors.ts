@@ -54,6 +54,15 @@ export function mapOidcError(error: unknown, step: string): KeygateError {
           return new LoginError(400, 'invalid_id_token', `The ID token failed validation: ${providerText(error.message)}.`, error);
         }
         return new ProviderError(502, 'provider_bad_response', `The provider's answer to the ${step} failed validation: ${providerText(error.message)}.`, error);
+      case 'OAUTH_INVALID_RESPONSE': {
+        // openid-client wraps ID token validation failures (signature, alg, missing nonce or sub) in this code;
+        // the reason is in the cause. They end the login like the comparison failures above.
+        const reason = error.cause instanceof Error ? error.cause.message : '';
+        if (step === 'code exchange' && /JWT|signature/i.test(reason)) {
+          return new LoginError(400, 'invalid_id_token', `The ID token failed validation: ${providerText(reason)}.`, error);
+        }
+        return new ProviderError(502, 'provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(reason || error.message)}.`, error);
+      }
       default:
         return new ProviderError(502, 'provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(error.message)}.`, error);
     }

@@ -10,7 +10,12 @@ export interface OidcDeps {
   /** Replaces `fetch` for every call to the provider (tests inject network faults here). */
   fetch?: typeof fetch;
   now?: () => number;
+  /** jose's JWKS cooldown: after a refetch, an unknown `kid` waits this long before the next one (tests shorten it). */
+  jwksCooldownMs?: number;
 }
+
+/** A rotated key (a new `kid`) is picked up at most this long after the last JWKS fetch. */
+export const JWKS_COOLDOWN_MS = 30_000;
 
 export interface Discovered {
   configuration: client.Configuration;
@@ -68,7 +73,7 @@ export class OidcProvider {
     if (!metadata.jwks_uri) throw new Error('the provider publishes no jwks_uri');
     const jwksOptions: jose.RemoteJWKSetOptions = {
       timeoutDuration: config.providerTimeoutMs,
-      cooldownDuration: 30_000,
+      cooldownDuration: this.deps.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
       cacheMaxAge: 10 * 60_000,
     };
     if (this.deps.fetch) (jwksOptions as Record<symbol, unknown>)[jose.customFetch] = this.deps.fetch;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import { insufficientScope, invalidToken, UnavailableError, KeygateError } from '../errors.js';
+import { assertWellFormed } from './well-formed.js';
 import { nodeJwtVerify, type NodeVerifyOptions } from './node-verify.js';
 
 export interface TokenVerifierOptions {
@@ -38,6 +39,8 @@ export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Errors of the key lookup that are the token's fault (no or several matching keys, an unsupported alg). */
+const TOKEN_FAULTS = [jose.errors.JWKSNoMatchingKey, jose.errors.JWKSMultipleMatchingKeys, jose.errors.JOSENotSupported, jose.errors.JOSEAlgNotAllowed, jose.errors.JWSInvalid, jose.errors.JWTInvalid];
 
 /** The canonical key of a compact JWS whose segments are canonical base64url (see `assertCanonical`). */
 export function tokenKey(token: string): string {
@@ -84,7 +87,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (!hmac) throw invalidToken(`The ${header.alg} algorithm is not accepted.`);
       return hmac;
     }
-    return options.keys(header, token);
+    // Failing to reach the key set is the provider's fault (503); anything jose says about the key it then
+    // gets (too short an RSA modulus, wrong type) is the token's (401): keep the two apart here.
+    return Promise.resolve(options.keys(header, token)).catch((error: unknown) => {
+      if (error instanceof KeygateError || error instanceof jose.errors.JWKSTimeout || TOKEN_FAULTS.some((type) => error instanceof type)) throw error;
+      // An HTTP error status, an invalid key set or a network failure: the provider's fault, fail closed.
+      throw new UnavailableError('The provider\'s signing keys could not be fetched.', error);
+    });
   };
   const allowed: ReadonlySet<string> = new Set(algorithms);
   const verifyOptions: NodeVerifyOptions = {
@@ -99,6 +108,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return async function verify(token: string): Promise<VerifiedToken> {
     assertCanonical(token);
+    assertWellFormed(token);
     let result: jose.JWTVerifyResult;
     try {
       // jose's checks, with RS/PS/ES signatures verified by node:crypto (see node-verify.ts).
@@ -108,7 +118,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     const { payload, protectedHeader } = result;
     if (protectedHeader.typ !== undefined && !ACCEPTED_TYP.has(String(protectedHeader.typ).toLowerCase())) {
-      throw invalidToken(`Tokens of type "${String(protectedHeader.typ)}" are not accepted.`);
+      const typ = String(protectedHeader.typ);
+      throw invalidToken(`Tokens of type "${typ.length > 40 ? `${typ.slice(0, 40)}…` : typ}" are not accepted.`);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidToken('The token has no subject (sub).');
     const exp = payload.exp!;
@@ -162,6 +173,10 @@ export function mapJoseError(error: unknown): KeygateError {
   if (error instanceof jose.errors.JOSENotSupported) return invalidToken('The token uses a feature this API does not support.', error);
   if (error instanceof jose.errors.JWTInvalid || error instanceof jose.errors.JWSInvalid) return invalidToken('The token is malformed.', error);
   if (error instanceof jose.errors.JOSEError) return invalidToken('The token could not be verified.', error);
+  // jose refusing a key it was handed (an RSA modulus under 2048 bits, an unusable key type) is the token's fault.
+  if (error instanceof TypeError && /modulusLength|key/i.test(error.message) && !/fetch/i.test(error.message)) {
+    return invalidToken('The token could not be verified with the issuer\'s keys.', error);
+  }
   // Anything else is a failure to reach the key set (network error, refused connection): fail closed.
   return new UnavailableError('The provider\'s signing keys could not be fetched.', error);
 }

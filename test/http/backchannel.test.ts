@@ -33,7 +33,7 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0) with the 
   });
   after(async () => kg.close());
 
-  it('a logout at the provider ends that login in Keygate: its token is refused at once', async () => {
+  it('BC-09 a logout at the provider ends that login in Keygate: its token is refused at once', async () => {
     const agent = new Agent();
     const { token } = await loginAs(agent, kg.base, 'alice@example.com', 'alice');
     assert.equal(typeof jose.decodeJwt(token).sid, 'string', 'the ID token names the provider session');
@@ -44,7 +44,7 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0) with the 
     assert.equal((await kg.store.stats()).sessions, before - 1);
   });
 
-  it('only the logins under that provider session end: the same user in another browser stays in', async () => {
+  it('BC-10 only the logins under that provider session end: the same user in another browser stays in', async () => {
     const first = new Agent();
     const second = new Agent();
     const a = await loginAs(first, kg.base, 'bob@example.com', 'bob');
@@ -55,7 +55,7 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0) with the 
     assert.equal(await protectedStatus(kg.base, b.token), 200);
   });
 
-  it('refuses what is not a valid logout token with 400 invalid_request and changes nothing', async () => {
+  it('BC-11 refuses what is not a valid logout token with 400 invalid_request and changes nothing', async () => {
     const agent = new Agent();
     const { token } = await loginAs(agent, kg.base, 'alice@example.com', 'alice');
     const sessions = (await kg.store.stats()).sessions;

@@ -48,7 +48,7 @@ describe('log out everywhere: POST /logout with all=true', () => {
     assert.equal(await protectedStatus(kg.base, c.token), 401);
   });
 
-  it('needs proof of one login: a forged or cross-site request ends nothing; a bad value is a 400', async () => {
+  it('BC-16 needs proof of one login: a forged or cross-site request ends nothing; a bad value is a 400', async () => {
     const victim = await loginAs(new Agent(), kg.base, 'bob@example.com', 'bob');
     const noProof = await fetch(new URL('/logout', kg.base), { method: 'POST', headers: FORM, body: 'all=true' });
     assert.equal(noProof.status, 200);

@@ -31,7 +31,7 @@ describe('refresh tokens: POST /refresh renews the API token and revokes the pre
   });
   after(async () => kg.close());
 
-  it('renews: a new token that works, the old one refused at once, the session cookie extended', async () => {
+  it('BC-12 renews: a new token that works, the old one refused at once, the session cookie extended', async () => {
     const agent = new Agent();
     const { token, html } = await loginAs(agent, kg.base, 'alice@example.com', 'alice');
     assert.match(html, /data-refresh-url="\/refresh"/, 'the key page renews by itself');
@@ -51,7 +51,7 @@ describe('refresh tokens: POST /refresh renews the API token and revokes the pre
     assert.ok((await page.text()).includes(renewed), 'the key page shows the renewed token');
   });
 
-  it('serializes concurrent refreshes of one session, so a rotated refresh token is never reused', async () => {
+  it('BC-13 serializes concurrent refreshes of one session, so a rotated refresh token is never reused', async () => {
     const agent = new Agent();
     const { token } = await loginAs(agent, kg.base, 'bob@example.com', 'bob');
     await nextSecond();
@@ -67,7 +67,7 @@ describe('refresh tokens: POST /refresh renews the API token and revokes the pre
     assert.equal((await refresh(agent, kg.base)).status, 200);
   });
 
-  it('ends the login cleanly when the provider answers invalid_grant', async () => {
+  it('BC-14 ends the login cleanly when the provider answers invalid_grant', async () => {
     const agent = new Agent();
     const { token } = await loginAs(agent, kg.base, 'carol@example.com', 'carol');
     const sessions = await kg.store.listBySubject(jose.decodeJwt(token).sub!);
@@ -88,7 +88,7 @@ describe('refresh tokens: POST /refresh renews the API token and revokes the pre
     assert.equal((await refresh(agent, kg.base)).status, 401);
   });
 
-  it('refuses a refresh without a session (401) and from another site (403)', async () => {
+  it('BC-15 refuses a refresh without a session (401) and from another site (403)', async () => {
     const stranger = new Agent();
     const none = await refresh(stranger, kg.base);
     assert.equal(none.status, 401);

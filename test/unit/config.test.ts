@@ -343,6 +343,43 @@ describe('isLoopbackHost', () => {
   });
 });
 
+describe('loadConfig: rate limits and TRUST_PROXY (issue 3)', () => {
+  it('defaults: 600 per minute for logins, callbacks and failed bearer attempts; proxies not trusted', () => {
+    const config = loadConfig({});
+    for (const limit of [config.rateLimitLogin, config.rateLimitCallback, config.rateLimitBearerFailures]) {
+      assert.deepEqual(limit, { max: 600, windowMs: 60_000 });
+    }
+    assert.equal(config.trustProxy, false);
+  });
+
+  it('reads count/window in seconds, minutes or hours, and off', () => {
+    const config = loadConfig({ RATE_LIMIT_LOGIN: '20/30s', RATE_LIMIT_CALLBACK: '1000/h', RATE_LIMIT_BEARER_FAILURES: 'off' });
+    assert.deepEqual(config.rateLimitLogin, { max: 20, windowMs: 30_000 });
+    assert.deepEqual(config.rateLimitCallback, { max: 1000, windowMs: 3_600_000 });
+    assert.equal(config.rateLimitBearerFailures, undefined);
+    assert.deepEqual(loadConfig({ RATE_LIMIT_LOGIN: '5/10' }).rateLimitLogin, { max: 5, windowMs: 10_000 });
+    assert.deepEqual(loadConfig({ RATE_LIMIT_LOGIN: '5 / 2m' }).rateLimitLogin, { max: 5, windowMs: 120_000 });
+  });
+
+  it('reports every malformed limit at once, naming the variable', () => {
+    const problems = problemsOf({ RATE_LIMIT_LOGIN: 'lots', RATE_LIMIT_CALLBACK: '10/0s', RATE_LIMIT_BEARER_FAILURES: '10/2d' });
+    assertProblem(problems, 'RATE_LIMIT_LOGIN', /count\/window/);
+    assertProblem(problems, 'RATE_LIMIT_CALLBACK');
+    assertProblem(problems, 'RATE_LIMIT_BEARER_FAILURES');
+    assertProblem(problemsOf({ RATE_LIMIT_LOGIN: '10/' }), 'RATE_LIMIT_LOGIN');
+    assertProblem(problemsOf({ RATE_LIMIT_LOGIN: '-1/1m' }), 'RATE_LIMIT_LOGIN');
+  });
+
+  it('TRUST_PROXY: off, true, a hop count, or a list of addresses and CIDR ranges', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: 'off' }).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16, ::1, fd00::/8' }).trustProxy, ['10.0.0.1', '192.168.0.0/16', '::1', 'fd00::/8']);
+    assertProblem(problemsOf({ TRUST_PROXY: 'proxy.example.com' }), 'TRUST_PROXY', /proxy\.example\.com/);
+    assertProblem(problemsOf({ TRUST_PROXY: '10.0.0.0/33' }), 'TRUST_PROXY');
+  });
+});
+
 describe('loadConfig: the Redis store (issue 4)', () => {
   it('no Redis setting gives the memory store', () => {
     assert.equal(loadConfig({}).redis, undefined);

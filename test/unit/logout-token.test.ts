@@ -34,33 +34,33 @@ describe('verifyLogoutToken (Back-Channel Logout 1.0 §2.6)', () => {
     options = { issuer: ISSUER, audience: CLIENT, algorithms: ['RS256'], keys: jose.createLocalJWKSet({ keys: [jwk] }), clockTolerance: 30, maxAge: 300, now: () => NOW * 1000 };
   });
 
-  it('accepts a valid token and names its sid and sub', async () => {
+  it('BC-01 accepts a valid token and names its sid and sub', async () => {
     assert.deepEqual(await verifyLogoutToken(await sign(claims()), options), { sub: 'user-1', sid: 'sid-1' });
   });
 
-  it('accepts sid alone, sub alone, an aud array holding the client, and no typ', async () => {
+  it('BC-02 accepts sid alone, sub alone, an aud array holding the client, and no typ', async () => {
     assert.deepEqual(await verifyLogoutToken(await sign(claims({ sub: undefined })), options), { sid: 'sid-1' });
     assert.deepEqual(await verifyLogoutToken(await sign(claims({ sid: undefined })), options), { sub: 'user-1' });
     assert.ok(await verifyLogoutToken(await sign(claims({ aud: ['other', CLIENT] })), options));
     assert.ok(await verifyLogoutToken(await sign(claims(), { alg: 'RS256', kid: 'k1' }), options));
   });
 
-  it('refuses a token with neither sid nor sub', async () => {
+  it('BC-03 refuses a token with neither sid nor sub', async () => {
     await refused(await sign(claims({ sid: undefined, sub: undefined })), /neither a sid nor a sub/);
   });
 
-  it('refuses a token with a nonce (an ID token cannot pass for a logout token)', async () => {
+  it('BC-04 refuses a token with a nonce (an ID token cannot pass for a logout token)', async () => {
     await refused(await sign(claims({ nonce: 'n' })), /nonce/);
   });
 
-  it('refuses a missing, empty-keyed or malformed events claim', async () => {
+  it('BC-05 refuses a missing, empty-keyed or malformed events claim', async () => {
     await refused(await sign(claims({ events: undefined })), /no events/);
     await refused(await sign(claims({ events: {} })), /back-channel logout event/);
     await refused(await sign(claims({ events: { [BACKCHANNEL_LOGOUT_EVENT]: 'yes' } })), /back-channel logout event/);
     await refused(await sign(claims({ events: [BACKCHANNEL_LOGOUT_EVENT] })), /no events/);
   });
 
-  it('refuses another issuer, another audience, a missing iat, an old iat and an expired token', async () => {
+  it('BC-06 refuses another issuer, another audience, a missing iat, an old iat and an expired token', async () => {
     await refused(await sign(claims({ iss: 'https://evil.example.com/' })), /issuer/);
     await refused(await sign(claims({ aud: 'other-client' })), /not meant/);
     await refused(await sign(claims({ iat: undefined })), /iat/);
@@ -68,7 +68,7 @@ describe('verifyLogoutToken (Back-Channel Logout 1.0 §2.6)', () => {
     await refused(await sign(claims({ iat: NOW - 200, exp: NOW - 100 })), /expired/);
   });
 
-  it('refuses a wrong typ, a foreign key, alg none, HS256 and a non-canonical encoding', async () => {
+  it('BC-07 refuses a wrong typ, a foreign key, alg none, HS256 and a non-canonical encoding', async () => {
     await refused(await sign(claims(), { alg: 'RS256', kid: 'k1', typ: 'at+jwt' }), /type/);
     await refused(await sign(claims(), { alg: 'RS256', kid: 'k1', typ: 'logout+jwt' }, otherKey), /signature/);
     const unsigned = new jose.UnsecuredJWT(claims()).encode();
@@ -79,7 +79,7 @@ describe('verifyLogoutToken (Back-Channel Logout 1.0 §2.6)', () => {
     await refused(`${good}=`, /malformed/);
   });
 
-  it('answers 503 when the provider keys cannot be fetched (the provider retries later)', async () => {
+  it('BC-08 answers 503 when the provider keys cannot be fetched (the provider retries later)', async () => {
     const down: LogoutTokenOptions = { ...options, keys: async () => { throw new TypeError('fetch failed'); } };
     await assert.rejects(verifyLogoutToken(await sign(claims()), down), (error: { status?: number }) => error.status === 503);
   });

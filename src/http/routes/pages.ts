@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as jose from 'jose';
 import { renderKeyPage } from '../../pages/key.js';
 import { renderLoginPage } from '../../pages/login.js';
+import { LoginError } from '../../errors.js';
+import { isAllowed } from '../../policy/allowlist.js';
 import { profileFromSession } from '../../token/authorize.js';
 import type { RouteContext } from '../context.js';
 
@@ -48,6 +50,10 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (session === undefined) {
       if (request.cookies[cookies.session] !== undefined) cookies.clearSession(reply);
       return reply.redirect('/', 302);
+    }
+    // ALLOWED_USERS applies on every request: a user taken off the list no longer sees the token either.
+    if (!isAllowed(config.allowlist, session.email, session.emailVerified)) {
+      throw new LoginError(403, 'access_denied', `The address ${session.email ?? '(none)'} is no longer allowed to use this API.`);
     }
     const claims = jose.decodeJwt(session.apiToken);
     // The same profile /protected answers for this session's token.
