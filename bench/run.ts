@@ -5,7 +5,7 @@
  * one Map get for the session, the same JSON profile. Servers are pinned to core 0 and wrk to core 1 (taskset, when
  * there are two cores); rows are alternated A B C … A B C for BENCH_ROUNDS rounds; medians with min–max.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per measurement (8), BENCH_WARMUP seconds (1),
+ * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per measurement (7), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_TOKENS distinct tokens of the rotating and cold scenarios (10000),
  * BENCH_ONLY (comma list of row ids, for development), BENCH_BASELINES (comma list of label=/path/to/checkout: adds
  * Keygate rows served from another checkout of Keygate with this bench copied into it, for before/after figures
@@ -30,8 +30,8 @@ const num = (name: string, fallback: number) => {
   return n;
 };
 const ROUNDS = num('BENCH_ROUNDS', 3);
-const DURATION = num('BENCH_DURATION', 8);
-const WARMUP = num('BENCH_WARMUP', 1);
+const DURATION = num('BENCH_DURATION', 7);
+const WARMUP = num('BENCH_WARMUP', 2);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
 const TOKENS = num('BENCH_TOKENS', 10_000);
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
