@@ -199,6 +199,7 @@ export function loadConfig(env: Env): KeygateConfig {
   const providerTimeoutMs = int('PROVIDER_TIMEOUT_MS', 10_000, 100, 10_000);
   const sessionMaxEntries = int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
   const requireSession = bool('REQUIRE_SESSION', true);
+  const tokenCacheSize = int('TOKEN_CACHE_SIZE', 10_000, 0, 10_000_000);
 
   let devUsers = DEFAULT_DEV_USERS;
   const devUsersSetting = read('DEV_USERS');
@@ -227,6 +228,7 @@ export function loadConfig(env: Env): KeygateConfig {
     refresh, refreshBeforeSeconds,
     redis,
     rateLimitLogin, rateLimitCallback, rateLimitBearerFailures, trustProxy,
+    tokenCacheSize,
   });
 }
 

@@ -103,4 +103,8 @@ export interface KeygateConfig {
   rateLimitBearerFailures: RateLimit | undefined;
   /** Fastify's `trustProxy`: whether and which proxies' X-Forwarded-For names the client address (`TRUST_PROXY`). */
   trustProxy: boolean | number | readonly string[];
+
+  // Issue 5 (verified-token cache).
+  /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */
+  tokenCacheSize: number;
 }

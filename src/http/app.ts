@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import pino from 'pino';
 import type { KeygateConfig } from '../config/types.js';
 import { UnavailableError } from '../errors.js';
 import type { OidcProvider } from '../oidc/provider.js';
@@ -59,6 +60,8 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
         ? {
             level: config.logLevel,
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            // Asynchronous writes (flushed on exit): a flood of refused tokens is logged without blocking the event loop.
+            stream: pino.destination({ dest: 1, sync: false }),
             serializers: {
               req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
             },
@@ -87,9 +90,11 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   await app.register(cookie, { secret: [...config.secretKeys], parseOptions: {} });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name)) reply.header(name, value);
-    return payload;
+  // Computed once; a callback hook (no promise per request): this runs on every answer, /protected included.
+  const headerEntries = Object.entries(headers);
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    for (const [name, value] of headerEntries) if (!reply.hasHeader(name)) reply.header(name, value);
+    done(null, payload);
   });
   installErrorBoundary(app, { debug: config.debug });
 

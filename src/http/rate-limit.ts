@@ -76,23 +76,28 @@ export function installRateLimits(app: FastifyInstance, config: Pick<KeygateConf
   const callback = config.rateLimitCallback && new RateLimiter(config.rateLimitCallback, now);
   const failures = config.rateLimitBearerFailures && new RateLimiter(config.rateLimitBearerFailures, now);
 
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks, not async ones: they run on every request, /protected included (issue 5's hot path).
+  app.addHook('onRequest', (request, _reply, done) => {
     const path = route(request);
+    let wait: number | undefined;
     if (path === '/login' && login) {
-      const wait = login.hit(request.ip);
-      if (wait !== undefined) throw new RateLimitedError(wait, 'logins');
+      wait = login.hit(request.ip);
+      if (wait !== undefined) return done(new RateLimitedError(wait, 'logins'));
     } else if (path === '/callback' && callback) {
-      const wait = callback.hit(request.ip);
-      if (wait !== undefined) throw new RateLimitedError(wait, 'login responses');
+      wait = callback.hit(request.ip);
+      if (wait !== undefined) return done(new RateLimitedError(wait, 'login responses'));
     } else if (path === '/protected' && failures && request.method !== 'OPTIONS') {
-      const wait = failures.blocked(request.ip);
-      if (wait !== undefined) throw new RateLimitedError(wait, 'failed token attempts');
+      wait = failures.blocked(request.ip);
+      if (wait !== undefined) return done(new RateLimitedError(wait, 'failed token attempts'));
     }
+    done();
   });
   if (failures) {
-    app.addHook('onResponse', async (request, reply) => {
-      if (route(request) !== '/protected' || request.method === 'OPTIONS') return;
-      if ((reply.statusCode === 401 || reply.statusCode === 400) && request.headers.authorization !== undefined) failures.hit(request.ip);
+    app.addHook('onResponse', (request, reply, done) => {
+      if (route(request) === '/protected' && request.method !== 'OPTIONS' && (reply.statusCode === 401 || reply.statusCode === 400) && request.headers.authorization !== undefined) {
+        failures.hit(request.ip);
+      }
+      done();
     });
   }
 }

@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import * as jose from 'jose';
 import type { KeygateConfig } from '../config/types.js';
 import { isLoopbackHost } from '../config/load.js';
+import { createCachedVerifier } from '../token/cache.js';
 import { createTokenVerifier, type TokenVerifier } from '../token/verifier.js';
 import { mapOidcError } from './errors.js';
 
@@ -78,7 +79,7 @@ export class OidcProvider {
     if (this.deps.fetch) (jwksOptions as Record<symbol, unknown>)[jose.customFetch] = this.deps.fetch;
     const keys = jose.createRemoteJWKSet(new URL(metadata.jwks_uri), jwksOptions);
     const usesHmac = config.algorithms.some((alg) => alg.startsWith('HS'));
-    const verifier = createTokenVerifier({
+    const verify = createTokenVerifier({
       issuer: metadata.issuer,
       audience: config.audience ?? config.clientId,
       algorithms: config.algorithms,
@@ -90,6 +91,16 @@ export class OidcProvider {
       requiredScopes: config.requiredScopes,
       ...(this.deps.now ? { now: this.deps.now } : {}),
     });
+    // The cache holds verification results only; authorize() still asks the store about every request.
+    const verifier =
+      config.tokenCacheSize > 0
+        ? createCachedVerifier(verify, {
+            maxEntries: config.tokenCacheSize,
+            clockTolerance: config.clockTolerance,
+            maxTokenLifetime: config.maxTokenLifetime,
+            ...(this.deps.now ? { now: this.deps.now } : {}),
+          })
+        : verify;
     return { configuration, verifier, issuer: metadata.issuer, keys };
   }
 }

@@ -35,8 +35,10 @@ export interface Authorization {
  */
 export function createAuthorizer(deps: AuthorizeDeps): (token: string) => Promise<Authorization> {
   const { config, store } = deps;
+  // Resolved once (after discovery succeeds), not on every request.
+  let ready: TokenVerifier | undefined;
   return async function authorize(rawToken: string): Promise<Authorization> {
-    const verify = await deps.verifier();
+    const verify = ready ?? (ready = await deps.verifier());
     const token = await verify(rawToken);
     let session: Session | undefined;
     let profile: Profile;

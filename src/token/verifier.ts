@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import { insufficientScope, invalidToken, UnavailableError, KeygateError } from '../errors.js';
 import { assertWellFormed } from './well-formed.js';
+import { nodeJwtVerify, type NodeVerifyOptions } from './node-verify.js';
 
 export interface TokenVerifierOptions {
   /** Exact expected `iss` (from the provider's discovered metadata). */
@@ -57,10 +58,24 @@ export function assertCanonical(token: string): void {
   if (parts.length === 5) throw invalidToken('Encrypted tokens (JWE) are not accepted.');
   if (parts.length !== 3) throw invalidToken('The token is not a JWT (expected three dot-separated parts).');
   for (const part of parts) {
-    if (!SEGMENT.test(part) || Buffer.from(part, 'base64url').toString('base64url') !== part) {
-      throw invalidToken('The token is not canonical base64url.');
-    }
+    if (!SEGMENT.test(part) || !zeroTrailingBits(part)) throw invalidToken('The token is not canonical base64url.');
   }
+}
+
+/** Values of the base64url alphabet, by char code (only called on strings that matched SEGMENT). */
+const SEXTET = new Uint8Array(128);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) SEXTET[c.charCodeAt(0)] = i;
+
+/**
+ * True when an unpadded base64url string decodes and re-encodes to itself — the same answer as
+ * `Buffer.from(s, 'base64url').toString('base64url') === s`, without the two copies: a length of 4n+1 cannot encode
+ * whole bytes, and the bits of the last character beyond the last byte (4 bits at 4n+2, 2 bits at 4n+3) must be zero.
+ */
+function zeroTrailingBits(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  return (SEXTET[segment.charCodeAt(segment.length - 1)]! & (rest === 2 ? 0b1111 : 0b11)) === 0;
 }
 
 /** Creates the verifier of API tokens: signature, algorithm allowlist, iss, aud, exp, nbf, iat, lifetime, typ, scope. */
@@ -80,7 +95,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new UnavailableError('The provider\'s signing keys could not be fetched.', error);
     });
   };
-  const verifyOptions: jose.JWTVerifyOptions = {
+  const allowed: ReadonlySet<string> = new Set(algorithms);
+  const verifyOptions: NodeVerifyOptions = {
     issuer: options.issuer,
     audience: options.audience,
     algorithms,
@@ -95,7 +111,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     assertWellFormed(token);
     let result: jose.JWTVerifyResult;
     try {
-      result = await jose.jwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions);
+      // jose's checks, with RS/PS/ES signatures verified by node:crypto (see node-verify.ts).
+      result = await nodeJwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions, allowed);
     } catch (error) {
       throw mapJoseError(error);
     }

@@ -59,6 +59,21 @@ describe('MemoryStore specifics', () => {
     await store.close();
   });
 
+  it('second chance: a session read many times survives eviction; when all were read, a new one still gets in', async () => {
+    const store = new MemoryStore({ maxEntries: 3, sweepIntervalMs: 0, now: () => T0 });
+    for (const n of [1, 2, 3]) await store.create(session(n, T0 + MINUTE));
+    for (let i = 0; i < 100; i++) assert.ok(await store.getByToken('tk-1'));
+    await store.create(session(4, T0 + MINUTE));
+    await store.create(session(5, T0 + MINUTE));
+    assert.deepEqual(await Promise.all([1, 2, 3, 4, 5].map(async (n) => (await store.get(`sid-${n}`)) !== undefined)), [true, false, false, true, true]);
+    // 1, 4 and 5 were all just read: the new session is kept, one of them goes (the first in the eviction walk: 4).
+    await store.create(session(6, T0 + MINUTE));
+    assert.equal((await store.stats()).sessions, 3);
+    assert.ok(await store.get('sid-6'));
+    assert.deepEqual(await Promise.all([1, 4, 5].map(async (n) => (await store.get(`sid-${n}`)) !== undefined)), [true, false, true]);
+    await store.close();
+  });
+
   it('re-creating a session with the same id replaces it without counting twice', async () => {
     const store = new MemoryStore({ maxEntries: 2, sweepIntervalMs: 0, now: () => T0 });
     await store.create(session(1, T0 + MINUTE));

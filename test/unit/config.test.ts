@@ -432,3 +432,18 @@ describe('loadConfig: the Redis store (issue 4)', () => {
     assertProblem(problemsOf({ REDIS_PREFIX: 'kg:' }), 'REDIS_PREFIX', /only used with the Redis store/);
   });
 });
+
+// Issue 5 (verified-token cache).
+describe('loadConfig: TOKEN_CACHE_SIZE', () => {
+  it('defaults to 10,000 entries; 0 turns the cache off', () => {
+    assert.equal(loadConfig({}).tokenCacheSize, 10_000);
+    assert.equal(loadConfig({ TOKEN_CACHE_SIZE: '0' }).tokenCacheSize, 0);
+    assert.equal(loadConfig({ ...AUTH0, TOKEN_CACHE_SIZE: '250000' }).tokenCacheSize, 250_000);
+  });
+
+  it('refuses a negative, fractional, non-numeric or huge size, naming the variable', () => {
+    for (const value of ['-1', '1.5', 'lots', '10000001']) {
+      assertProblem(problemsOf({ TOKEN_CACHE_SIZE: value }), 'TOKEN_CACHE_SIZE', /whole number/);
+    }
+  });
+});

@@ -300,6 +300,26 @@ describe('canonical form', () => {
     await invalid(verifier()(huge), /long/);
   });
 
+  it('agrees with a decode/re-encode round trip on 20,000 random segments of every length class', () => {
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const length = 1 + (i % 12);
+      let segment = '';
+      for (let j = 0; j < length; j++) segment += ALPHABET[Math.floor(Math.random() * 64)];
+      const roundTrip = Buffer.from(segment, 'base64url').toString('base64url') === segment;
+      const token = `${segment}.${segment}.${segment}`;
+      let ok = true;
+      try {
+        assertCanonical(token);
+      } catch {
+        ok = false;
+      }
+      assert.equal(ok, roundTrip, segment);
+      if (ok) accepted++;
+    }
+    assert.ok(accepted > 5_000 && accepted < 15_000, `both answers were exercised (${accepted} accepted)`);
+  });
+
   it('a genuine token is canonical', async () => {
     assert.doesNotThrow(() => assertCanonical('eyJhbGciOiJSUzI1NiJ9.e30.AAAA'));
     const token = await sign();

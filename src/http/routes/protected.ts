@@ -53,7 +53,10 @@ export function protectedRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       config: { errorFormat: 'json' },
       schema: { response: { 200: profileSchema } },
-      onRequest: async (request, reply) => cors(request, reply),
+      onRequest: (request, reply, done) => {
+        cors(request, reply);
+        done();
+      },
     },
     async (request) => {
       const { profile } = await ctx.authorize(bearerOf(request));

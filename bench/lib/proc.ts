@@ -1,0 +1,135 @@
+/** Child processes of the bench: servers pinned to core 0, wrk pinned to core 1 (when taskset and 2 cores exist). */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** Children alive right now, stopped when the bench is interrupted (Ctrl-C) so no server outlives it. */
+const live = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of live) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+/** Registers a child the bench started itself (redis-server), so an interrupted bench stops it too. */
+export function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+const taskset = spawnSync('taskset', ['--version']).status === 0;
+export const PINNED = taskset && availableParallelism() >= 2;
+const pin = (core: number, argv: string[]) => (PINNED ? ['taskset', '-c', String(core), ...argv] : argv);
+
+export interface RunningServer {
+  pid: number;
+  port: number;
+  /** Resident set size now, in bytes (from /proc; 0 when unavailable). */
+  rss(): number;
+  /** CPU time used so far by all its threads (user + system), in microseconds (from /proc; 0 when unavailable). */
+  cpuUs(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `bench/servers/<name>.ts` (or the script at an absolute path) with tsx and waits for its LISTENING line. */
+export async function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
+  const script = name.startsWith('/') ? name : fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
+  const argv = pin(0, [process.execPath, ...nodeArgs, '--import', 'tsx', script]);
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${name}: no LISTENING line within 60 s\n${stderr}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /LISTENING (\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening\n${stderr}`));
+    });
+  });
+  const pid = child.pid!;
+  return {
+    pid,
+    port,
+    rss() {
+      try {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        return kb ? Number(kb) * 1024 : 0;
+      } catch {
+        return 0;
+      }
+    },
+    cpuUs() {
+      try {
+        // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks, normally 100 Hz).
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+      } catch {
+        return 0;
+      }
+    },
+    stop() {
+      if (child.exitCode !== null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+export interface LoadResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  statusErrors: number;
+  socketErrors: number;
+}
+
+const WRK_SCRIPT = fileURLToPath(new URL('../wrk/tokens.lua', import.meta.url));
+
+export function hasWrk(): boolean {
+  return spawnSync('wrk', ['--version']).error === undefined;
+}
+
+/** Runs wrk (one thread, `connections` connections) against GET /protected with the tokens of `tokensFile`. */
+export async function runWrk(port: number, tokensFile: string, seconds: number, connections: number): Promise<LoadResult> {
+  const argv = pin(1, ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', WRK_SCRIPT, `http://127.0.0.1:${port}/protected`]);
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, BENCH_TOKENS: tokensFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const line = /WRK_JSON (\{.*\})/.exec(out)?.[1];
+  if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${out.slice(0, 2000)}`);
+  const r = JSON.parse(line) as { requests: number; duration_us: number; status_errors: number; socket_errors: number; p50_us: number; p99_us: number };
+  return {
+    rps: r.requests / (r.duration_us / 1e6),
+    p50Ms: r.p50_us / 1000,
+    p99Ms: r.p99_us / 1000,
+    requests: r.requests,
+    statusErrors: r.status_errors,
+    socketErrors: r.socket_errors,
+  };
+}

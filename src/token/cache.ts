@@ -1,0 +1,113 @@
+import type { TokenVerifier, VerifiedToken } from './verifier.js';
+
+export interface TokenCacheOptions {
+  /** Most verified tokens kept; the least recently used goes first. Must be at least 1 (0 means: do not wrap). */
+  maxEntries: number;
+  /** Seconds of clock skew tolerated on exp/nbf/iat, the same value the wrapped verifier uses. */
+  clockTolerance: number;
+  /** Longest accepted token age (`now - iat`), in seconds, the same value the wrapped verifier uses. */
+  maxTokenLifetime: number;
+  /**
+   * Longest time, in milliseconds, a verification result is reused before the token is verified again
+   * (default 5 minutes): a key withdrawn from the issuer's JWKS stops being trusted within that time, as it does
+   * through the JWKS cache itself.
+   */
+  maxAgeMs?: number;
+  /** Clock in milliseconds, for tests; the same clock the wrapped verifier uses. */
+  now?: () => number;
+}
+
+interface Entry {
+  token: VerifiedToken;
+  /** First second (inclusive) in which the wrapped verifier would accept the token: nbf and iat less the tolerance. */
+  from: number;
+  /** First second (exclusive) in which it would refuse it: exp (or iat + max lifetime) plus the tolerance. */
+  until: number;
+  /** Milliseconds: when this entry must be verified again, whatever the token's own times. */
+  staleAt: number;
+  /** Set by a hit; eviction gives such an entry a second chance instead of dropping it. */
+  used: boolean;
+}
+
+const DEFAULT_MAX_AGE_MS = 5 * 60_000;
+/** Longer strings are never cached (the verifier refuses them); checked before hashing them as a Map key. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/**
+ * A bounded cache of verified tokens (least recently used out first, by second chance) in front of a `TokenVerifier`. Only what the verifier checks is cached:
+ * a session or revocation check stays the caller's job on every request (see `createAuthorizer`), so a cached token
+ * never outlives a logout.
+ *
+ * - Keyed by the raw token string: the verifier only accepts canonical base64url (`assertCanonical`), so one
+ *   token has exactly one accepted spelling, and a string that is in the cache was accepted as it is.
+ * - An entry is used only inside the time window in which the wrapped verifier would accept the token again (exp,
+ *   nbf, iat and the token age, each with the same clock tolerance, in whole seconds as jose counts them); outside it
+ *   the token is verified again and refused for the right reason.
+ * - Failures are not cached: most are cheaper to repeat than to remember (malformed, wrong issuer), some are
+ *   transient (keys unreachable, a kid not yet published), and caching them would let a flood of bad tokens push
+ *   good ones out.
+ */
+/** A verifier with a cache in front; `cacheSize()` tells how many tokens it holds (for tests and metrics). */
+export type CachedTokenVerifier = TokenVerifier & { cacheSize(): number };
+
+export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheOptions): CachedTokenVerifier {
+  if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
+  const max = options.maxEntries;
+  const tolerance = options.clockTolerance;
+  const lifetime = options.maxTokenLifetime;
+  const maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, Entry>();
+
+  /**
+   * LRU by second chance (CLOCK): a hit only sets a flag (no Map writes on the hot path); eviction walks from the
+   * oldest insertion, moving flagged entries to the end with the flag cleared, and drops the first unflagged one —
+   * never the entry just added (`keep`), which would otherwise be the first unflagged one met when every older entry
+   * was used. Each pass clears the flags it meets, so the walk ends within one lap.
+   */
+  const evictOne = (keep: string) => {
+    for (const [key, entry] of entries) {
+      if (key === keep) continue;
+      entries.delete(key);
+      if (!entry.used) return;
+      entry.used = false;
+      entries.set(key, entry);
+    }
+  };
+
+  const cachedVerify: TokenVerifier = async (raw: string): Promise<VerifiedToken> => {
+    const t = now();
+    if (raw.length <= MAX_TOKEN_LENGTH) {
+      const entry = entries.get(raw);
+      if (entry !== undefined) {
+        const seconds = Math.floor(t / 1000);
+        if (seconds >= entry.from && seconds < entry.until && t < entry.staleAt) {
+          entry.used = true;
+          return entry.token;
+        }
+        entries.delete(raw);
+      }
+    }
+    const token = await verify(raw);
+    const { exp, iat, nbf } = token.claims;
+    const entry: Entry = {
+      token: freeze(token),
+      from: Math.max(typeof nbf === 'number' ? nbf : -Infinity, iat) - tolerance,
+      until: Math.min(exp + tolerance, iat + lifetime + tolerance + 1),
+      staleAt: t + maxAge,
+      used: false,
+    };
+    entries.delete(raw);
+    entries.set(raw, entry);
+    if (entries.size > max) evictOne(raw);
+    return token;
+  };
+  return Object.assign(cachedVerify, { cacheSize: () => entries.size });
+}
+
+/** The cached result is shared by every request that presents the token: nobody may change it. */
+function freeze(token: VerifiedToken): VerifiedToken {
+  Object.freeze(token.header);
+  Object.freeze(token.claims);
+  return Object.freeze(token);
+}
