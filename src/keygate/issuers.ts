@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import * as jose from 'jose';
 import { isLoopbackHost } from '../config/load.js';
 import { UnavailableError } from '../errors.js';
+import { createCachedVerifier } from '../token/cache.js';
 import { createTokenVerifier, type TokenVerifier } from '../token/verifier.js';
 import type { ResolvedKeygateOptions } from './options.js';
 
@@ -14,8 +15,8 @@ interface Discovered {
 /**
  * One provider, shared by every Keygate instance (plugin, middleware, route) configured with the same issuer:
  * discovery runs once (retried after a failure, one attempt at a time), the JWKS is fetched and cached once, and
- * verifiers with the same verification options are built once. This is where a verified-token cache belongs, around
- * `verifierFor`'s result, so that it too is shared per issuer.
+ * verifiers with the same verification options are built once, each with its verified-token cache, so that the
+ * cache too is shared by every route and adapter of that issuer.
  */
 export class IssuerEntry {
   #pending: Promise<Discovered> | undefined;
@@ -61,8 +62,8 @@ export class IssuerEntry {
   /** The verifier for these options, built once per distinct set of verification options. */
   async verifierFor(options: ResolvedKeygateOptions): Promise<TokenVerifier> {
     const { issuer, keys } = await this.discover();
-    const build = () =>
-      createTokenVerifier({
+    const build = (): TokenVerifier => {
+      const verify = createTokenVerifier({
         issuer,
         audience: options.audience,
         algorithms: options.algorithms,
@@ -72,9 +73,18 @@ export class IssuerEntry {
         ...(options.authorizedParty !== undefined ? { authorizedParty: options.authorizedParty } : {}),
         ...(options.now ? { now: options.now } : {}),
       });
+      if (options.tokenCacheSize === 0) return verify;
+      // Verification results only: authorize() still asks the store about every request.
+      return createCachedVerifier(verify, {
+        maxEntries: options.tokenCacheSize,
+        clockTolerance: options.clockTolerance,
+        maxTokenLifetime: options.maxTokenLifetime,
+        ...(options.now ? { now: options.now } : {}),
+      });
+    };
     // An injected clock makes the verifier private to its instance.
     if (options.now) return build();
-    const key = JSON.stringify([options.audience, options.algorithms, options.clockTolerance, options.maxTokenLifetime, options.authorizedParty ?? null]);
+    const key = JSON.stringify([options.audience, options.algorithms, options.clockTolerance, options.maxTokenLifetime, options.authorizedParty ?? null, options.tokenCacheSize]);
     let verifier = this.#verifiers.get(key);
     if (verifier === undefined) {
       verifier = build();

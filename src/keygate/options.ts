@@ -36,6 +36,11 @@ export interface KeygateOptions {
   fetch?: typeof fetch;
   /** Timeout of each call to the provider, in milliseconds, 100 to 60 000. Default 10 000. */
   timeoutMs?: number;
+  /**
+   * Most verified tokens kept in memory (shared per issuer), so a token seen again skips the signature check; the
+   * store is still asked about every request. 0 turns the cache off. Default 10 000.
+   */
+  tokenCacheSize?: number;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 }
@@ -54,6 +59,7 @@ export interface ResolvedKeygateOptions {
   emailClaim: string;
   fetch: typeof fetch | undefined;
   timeoutMs: number;
+  tokenCacheSize: number;
   now: (() => number) | undefined;
 }
 
@@ -68,7 +74,7 @@ export class KeygateOptionsError extends TypeError {
 const ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 const KNOWN = new Set([
   'issuer', 'audience', 'algorithms', 'clockTolerance', 'maxTokenLifetime', 'authorizedParty', 'store',
-  'requireSession', 'allowlist', 'emailClaim', 'fetch', 'timeoutMs', 'now',
+  'requireSession', 'allowlist', 'emailClaim', 'fetch', 'timeoutMs', 'tokenCacheSize', 'now',
 ]);
 const STORE_METHODS = ['getByToken', 'isRevoked', 'close'] as const;
 
@@ -117,6 +123,7 @@ export function resolveOptions(input: KeygateOptions): ResolvedKeygateOptions {
   const clockTolerance = int('clockTolerance', 30, 0, 60);
   const maxTokenLifetime = int('maxTokenLifetime', 86_400, 60, 30 * 86_400);
   const timeoutMs = int('timeoutMs', 10_000, 100, 60_000);
+  const tokenCacheSize = int('tokenCacheSize', 10_000, 0, 10_000_000);
 
   const optionalString = (name: string): string | undefined => {
     const value = options[name];
@@ -147,6 +154,6 @@ export function resolveOptions(input: KeygateOptions): ResolvedKeygateOptions {
   return Object.freeze({
     issuer, audience: options.audience as string, algorithms: Object.freeze([...algorithms]), clockTolerance, maxTokenLifetime,
     authorizedParty, store, requireSession, allowlist, emailClaim,
-    fetch: options.fetch as typeof fetch | undefined, timeoutMs, now: options.now as (() => number) | undefined,
+    fetch: options.fetch as typeof fetch | undefined, timeoutMs, tokenCacheSize, now: options.now as (() => number) | undefined,
   });
 }

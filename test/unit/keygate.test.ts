@@ -21,6 +21,7 @@ describe('createKeygate: options validated at creation, every problem at once', 
         allowlist: ['not an address', '@ok.example'],
         emailClaim: '',
         timeoutMs: 5,
+        tokenCacheSize: -1,
         audiance: 'typo',
       } as never);
     } catch (e) {
@@ -37,13 +38,14 @@ describe('createKeygate: options validated at creation, every problem at once', 
       'clockTolerance: an integer from 0 to 60',
       'maxTokenLifetime: an integer',
       'timeoutMs: an integer from 100',
+      'tokenCacheSize: an integer from 0',
       'emailClaim: a non-empty string',
       'requireSession: needs the store',
       'allowlist: "not an address" is neither',
     ]) {
       assert.ok(problems.includes(fragment), `missing "${fragment}" in:\n${problems}`);
     }
-    assert.equal(error.problems.length, 11);
+    assert.equal(error.problems.length, 12);
   });
 
   it('accepts the minimal options and applies the defaults', async () => {
@@ -52,6 +54,7 @@ describe('createKeygate: options validated at creation, every problem at once', 
     assert.equal(kg.options.clockTolerance, 30);
     assert.equal(kg.options.maxTokenLifetime, 86_400);
     assert.equal(kg.options.requireSession, false);
+    assert.equal(kg.options.tokenCacheSize, 10_000);
     assert.ok(kg.store instanceof MemoryStore);
     assert.ok(Object.isFrozen(kg.options));
     await kg.close();
@@ -98,6 +101,29 @@ describe('discovery and keys are shared per issuer', () => {
     } finally {
       await a.close();
       await b.close();
+      await issuer.close();
+    }
+  });
+
+  it('the verified-token cache is shared per issuer, skips the signature of a token seen again, and never outlives a revocation', async () => {
+    const issuer = await startLocalIssuer(AUDIENCE);
+    const store = new MemoryStore({ maxEntries: 10, sweepIntervalMs: 0 });
+    const cached = createKeygate({ issuer: issuer.issuer, audience: AUDIENCE, store });
+    const uncached = createKeygate({ issuer: issuer.issuer, audience: AUDIENCE, store, tokenCacheSize: 0 });
+    try {
+      const token = await issuer.mint();
+      await cached.authorize(token);
+      const verifier = (await cached.verifier()) as { cacheSize?: () => number };
+      assert.equal(verifier.cacheSize?.(), 1, 'the token is cached after its first verification');
+      assert.equal((await uncached.verifier() as { cacheSize?: () => number }).cacheSize, undefined, 'tokenCacheSize 0: no cache');
+      await cached.authorize(token);
+      await store.revokeToken(tokenKey(token), Date.now() + 60_000);
+      await assert.rejects(cached.authorize(token), /revoked/);
+      await assert.rejects(uncached.authorize(token), /revoked/);
+    } finally {
+      await cached.close();
+      await uncached.close();
+      await store.close();
       await issuer.close();
     }
   });
