@@ -253,7 +253,7 @@ target(`memory per live session (MemoryStore, ${memory.count.toLocaleString('en'
 target(`start-up to listening (provider mode, fake issuer, median of ${startup.runs}, node dist/cli/keygate.js)`, startup.medianMs / 1000, 1, ' s', true);
 
 lines.push('');
-lines.push('Targets of issue 5:');
+lines.push('Targets:');
 lines.push('');
 lines.push(...targets);
 console.log(lines.join('\n'));

@@ -211,7 +211,7 @@ export function loadConfig(env: Env): KeygateConfig {
   const logLevel = (read('LOG_LEVEL') ?? (debug ? 'debug' : 'info')).toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) problems.push(`LOG_LEVEL: expected one of ${[...LOG_LEVELS].join(', ')}, got "${logLevel}"`);
 
-  // Issue 3: rate limits per client address, and which proxies may name that address.
+  // Rate limits per client address, and which proxies may name that address.
   const rateLimitLogin = parseRateLimit('RATE_LIMIT_LOGIN', read('RATE_LIMIT_LOGIN') ?? '600/1m', problems);
   const rateLimitCallback = parseRateLimit('RATE_LIMIT_CALLBACK', read('RATE_LIMIT_CALLBACK') ?? '600/1m', problems);
   const rateLimitBearerFailures = parseRateLimit('RATE_LIMIT_BEARER_FAILURES', read('RATE_LIMIT_BEARER_FAILURES') ?? '600/1m', problems);

@@ -5,7 +5,7 @@ type Read = (name: string) => string | undefined;
 const PREFIX = /^[A-Za-z0-9:_.{}-]{1,64}$/;
 
 /**
- * The Redis store's settings (issue 4): `REDIS_URL`, `REDIS_CLUSTER_NODES`, `REDIS_SENTINELS` +
+ * The Redis store's settings: `REDIS_URL`, `REDIS_CLUSTER_NODES`, `REDIS_SENTINELS` +
  * `REDIS_SENTINEL_NAME` (+ `REDIS_SENTINEL_PASSWORD`), `REDIS_PREFIX`, `REDIS_TIMEOUT_MS`. Undefined when none of
  * the first three is set (the memory store). Problems are pushed, each naming its variable.
  */

@@ -24,7 +24,7 @@ export interface RedisNode {
   port: number;
 }
 
-/** Where and how the Redis store connects (issue 4). */
+/** Where and how the Redis store connects. */
 export interface RedisSettings {
   /** `REDIS_URL`: the server (standalone), or the credentials, TLS and database for Cluster and Sentinel. */
   url: string | undefined;
@@ -84,17 +84,17 @@ export interface KeygateConfig {
   devUsers: readonly DevUser[];
   logLevel: string;
 
-  // Issue 4: refresh tokens.
+  // Refresh tokens.
   /** Keep the refresh token and renew the API token through `POST /refresh` (REFRESH, or `offline_access` in SCOPE). */
   refresh: boolean;
   /** The key page renews the API token this many seconds before it expires. */
   refreshBeforeSeconds: number;
 
-  // Issue 4: the Redis store.
+  // The Redis store.
   /** Set when REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is: the shared Redis store; unset: the memory store. */
   redis: RedisSettings | undefined;
 
-  // Issue 3 (security catalog, rate limits): per client address; undefined = off.
+  // Rate limits per client address; undefined = off.
   /** `GET /login` per client address (`RATE_LIMIT_LOGIN`). */
   rateLimitLogin: RateLimit | undefined;
   /** `GET /callback` per client address (`RATE_LIMIT_CALLBACK`). */
@@ -104,7 +104,7 @@ export interface KeygateConfig {
   /** Fastify's `trustProxy`: whether and which proxies' X-Forwarded-For names the client address (`TRUST_PROXY`). */
   trustProxy: boolean | number | readonly string[];
 
-  // Issue 5 (verified-token cache).
+  // The verified-token cache.
   /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */
   tokenCacheSize: number;
 }

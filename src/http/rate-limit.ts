@@ -76,7 +76,7 @@ export function installRateLimits(app: FastifyInstance, config: Pick<KeygateConf
   const callback = config.rateLimitCallback && new RateLimiter(config.rateLimitCallback, now);
   const failures = config.rateLimitBearerFailures && new RateLimiter(config.rateLimitBearerFailures, now);
 
-  // Callback hooks, not async ones: they run on every request, /protected included (issue 5's hot path).
+  // Callback hooks, not async ones: they run on every request, /protected included (the hot path).
   app.addHook('onRequest', (request, _reply, done) => {
     const path = route(request);
     let wait: number | undefined;

@@ -64,7 +64,7 @@ describe('the keygate command', () => {
     }
   });
 
-  it('--check-config names the Redis store without its password (issue 4)', () => {
+  it('--check-config names the Redis store without its password', () => {
     const r = run(['--check-config'], { REDIS_URL: 'rediss://keygate:hunter2-secret@redis.internal:6380/2' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /"store": "redis rediss:\/\/redis\.internal:6380\/2 \(prefix keygate:\)"/);

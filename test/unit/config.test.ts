@@ -343,7 +343,7 @@ describe('isLoopbackHost', () => {
   });
 });
 
-describe('loadConfig: rate limits and TRUST_PROXY (issue 3)', () => {
+describe('loadConfig: rate limits and TRUST_PROXY', () => {
   it('defaults: 600 per minute for logins, callbacks and failed bearer attempts; proxies not trusted', () => {
     const config = loadConfig({});
     for (const limit of [config.rateLimitLogin, config.rateLimitCallback, config.rateLimitBearerFailures]) {
@@ -380,7 +380,7 @@ describe('loadConfig: rate limits and TRUST_PROXY (issue 3)', () => {
   });
 });
 
-describe('loadConfig: the Redis store (issue 4)', () => {
+describe('loadConfig: the Redis store', () => {
   it('no Redis setting gives the memory store', () => {
     assert.equal(loadConfig({}).redis, undefined);
   });
@@ -433,7 +433,7 @@ describe('loadConfig: the Redis store (issue 4)', () => {
   });
 });
 
-// Issue 5 (verified-token cache).
+// The verified-token cache.
 describe('loadConfig: TOKEN_CACHE_SIZE', () => {
   it('defaults to 10,000 entries; 0 turns the cache off', () => {
     assert.equal(loadConfig({}).tokenCacheSize, 10_000);
