@@ -47,3 +47,10 @@ export function textOf(html: string): string {
   const main = /<main[\s\S]*<\/main>/.exec(html)?.[0] ?? html;
   return main.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
 }
+
+/** The status `GET /protected` answers for the token. */
+export async function protectedStatus(base: URL, token: string): Promise<number> {
+  const response = await fetch(new URL('/protected', base), { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  return response.status;
+}

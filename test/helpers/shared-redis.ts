@@ -112,3 +112,14 @@ export async function logoutWithToken(base: URL, token: string): Promise<Respons
   await response.arrayBuffer();
   return response;
 }
+
+/** Polls `base` until it answers `status` for the token (at most `ms`); returns the last answer. */
+export async function until(base: URL, token: string, status: number, ms = 3_000): Promise<Awaited<ReturnType<typeof callProtected>>> {
+  const deadline = Date.now() + ms;
+  let answer = await callProtected(base, token);
+  while (answer.status !== status && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    answer = await callProtected(base, token);
+  }
+  return answer;
+}

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { Agent, findForm } from '../helpers/agent.js';
-import { loginAs, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
-
-async function protectedStatus(base: URL, token: string): Promise<number> {
-  const response = await fetch(new URL('/protected', base), { headers: { authorization: `Bearer ${token}` } });
-  await response.arrayBuffer();
-  return response.status;
-}
+import { loginAs, protectedStatus, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 
 /** Ends the provider session only (not Keygate's): the provider then calls Keygate's back-channel logout. */
 async function logoutAtProvider(agent: Agent, base: URL): Promise<void> {

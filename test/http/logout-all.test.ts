@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../helpers/agent.js';
-import { loginAs, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
-
-async function protectedStatus(base: URL, token: string): Promise<number> {
-  const response = await fetch(new URL('/protected', base), { headers: { authorization: `Bearer ${token}` } });
-  await response.arrayBuffer();
-  return response.status;
-}
+import { loginAs, protectedStatus, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 
 const FORM = { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
 

@@ -4,18 +4,7 @@ import { Redis } from 'ioredis';
 import { Agent } from '../helpers/agent.js';
 import { loginAs } from '../helpers/keygate.js';
 import { TestRedis } from '../helpers/redis.js';
-import { callProtected, logoutWithToken, sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
-
-/** Polls B until it answers `status` (at most `ms`); returns the last answer. */
-async function until(base: URL, token: string, status: number, ms = 3_000) {
-  const deadline = Date.now() + ms;
-  let answer = await callProtected(base, token);
-  while (answer.status !== status && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    answer = await callProtected(base, token);
-  }
-  return answer;
-}
+import { callProtected, logoutWithToken, sharedSetup, until, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
 
 describe('two Keygate instances sharing one Redis', () => {
   let redis: TestRedis;

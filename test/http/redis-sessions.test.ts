@@ -4,18 +4,7 @@ import * as jose from 'jose';
 import { Agent, findForm } from '../helpers/agent.js';
 import { loginAs } from '../helpers/keygate.js';
 import { TestRedis } from '../helpers/redis.js';
-import { callProtected, sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
-
-/** Polls until `base` answers `status` for the token (at most `ms`); returns the last answer. */
-async function until(base: URL, token: string, status: number, ms = 3_000) {
-  const deadline = Date.now() + ms;
-  let answer = await callProtected(base, token);
-  while (answer.status !== status && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    answer = await callProtected(base, token);
-  }
-  return answer;
-}
+import { callProtected, sharedSetup, until, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
 
 /** The same browser behind a load balancer: the session cookie of A is presented to B as well. */
 function shareCookies(agent: Agent, from: URL, to: URL): void {

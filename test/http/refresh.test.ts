@@ -2,15 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { Agent } from '../helpers/agent.js';
-import { loginAs, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
+import { loginAs, protectedStatus, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin', accept: 'application/json' };
-
-async function protectedStatus(base: URL, token: string): Promise<number> {
-  const response = await fetch(new URL('/protected', base), { headers: { authorization: `Bearer ${token}` } });
-  await response.arrayBuffer();
-  return response.status;
-}
 
 /**
  * RS256 is deterministic and a refreshed ID token differs from the first only by its iat: wait for the next second
