@@ -14,7 +14,9 @@ import * as jose from 'jose';
  *   algorithm not allowed or not in the table below, a key that is not a public CryptoKey imported for exactly this
  *   algorithm with the `verify` usage, an RSA key under 2048 bits — is handed to `jose.jwtVerify` unchanged, so
  *   jose decides and refuses with its own error.
- * The caller has already checked the token's canonical form (three canonical base64url segments).
+ * The caller has already checked the token's canonical form (three canonical base64url segments). A caller that has
+ * already decoded the header (strict UTF-8, `JSON.parse`, a plain object: `parseWellFormed`) passes it as
+ * `parsedHeader` so it is not decoded twice; it must be the parse of exactly this token's first segment.
  */
 export interface NodeVerifyOptions extends jose.JWTVerifyOptions {
   algorithms: string[];
@@ -90,11 +92,12 @@ export async function nodeJwtVerify(
   getKey: jose.JWTVerifyGetKey,
   options: NodeVerifyOptions,
   allowed: ReadonlySet<string>,
+  parsedHeader?: Record<string, unknown>,
 ): Promise<jose.JWTVerifyResult> {
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
   const encodedHeader = token.slice(0, first);
-  const header = parseHeader(encodedHeader);
+  const header = parsedHeader ?? parseHeader(encodedHeader);
   const alg = header?.alg;
   const spec = typeof alg === 'string' && allowed.has(alg) ? SPECS[alg] : undefined;
   if (header === undefined || spec === undefined || Object.hasOwn(header, 'crit')) return jose.jwtVerify(token, getKey, options);
