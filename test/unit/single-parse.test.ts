@@ -176,3 +176,20 @@ describe('nodeJwtVerify with the header parsed once agrees with jose.jwtVerify',
     assert.ok(checked > 150 && accepted > 20 && accepted < checked, `${checked} checked, ${accepted} accepted`);
   });
 });
+
+describe('signature checks batched per event-loop turn', () => {
+  it('give every one of many concurrent verifications its own answer (valid, tampered, wrong claims mixed)', async () => {
+    const rnd = random(0xba7c);
+    const tokens = Array.from({ length: 120 }, () => mutate(rnd));
+    const allowed = new Set(options.algorithms);
+    // All started in the same turn: their signature checks run in one batch.
+    const together = await Promise.all(tokens.map((t) => outcome(() => nodeJwtVerify(t, jwks, options, allowed))));
+    const kinds = new Set<string>();
+    for (const [i, token] of tokens.entries()) {
+      const alone = await outcome(() => jose.jwtVerify(token, jwks, options));
+      assert.deepEqual(together[i], alone, token);
+      kinds.add('error' in (alone as object) ? (alone as { error: string }).error : 'ok');
+    }
+    assert.ok(kinds.has('ok') && kinds.has('JWSSignatureVerificationFailed'), [...kinds].join());
+  });
+});
