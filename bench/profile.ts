@@ -1,6 +1,6 @@
 /**
  * `npm run bench:profile`: Keygate under wrk load with `node --cpu-prof`, then the top self-time functions.
- * BENCH_PROFILE_TOKENS=1 (default) or 10000; BENCH_DURATION seconds (default 10); TOKEN_CACHE_SIZE passes through.
+ * BENCH_PROFILE_SERVER (keygate; or a peer of bench/servers, e.g. fastify-jose); BENCH_PROFILE_TOKENS=1 (default) or 10000; BENCH_DURATION seconds (default 10); TOKEN_CACHE_SIZE passes through.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,8 @@ issuer.setJwks(fixture.jwks);
 writeFixture(dir, fixture);
 const env: Record<string, string> = { BENCH_FIXTURE: dir };
 if (process.env.TOKEN_CACHE_SIZE !== undefined) env.TOKEN_CACHE_SIZE = process.env.TOKEN_CACHE_SIZE;
-const server = await startServer('keygate', env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const serverName = process.env.BENCH_PROFILE_SERVER ?? 'keygate';
+const server = await startServer(serverName, env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 const check = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
 if (check.status !== 200) throw new Error(`Keygate answered ${check.status}: ${await check.text()}`);
 const tokensFile = join(dir, count === 1 ? 'token1.txt' : 'tokens.txt');
@@ -46,7 +47,7 @@ for (const node of profile.nodes) {
   const name = `${functionName || '(anonymous)'} ${where}`.trim();
   self.set(name, (self.get(name) ?? 0) + hits);
 }
-console.log(`Keygate, ${count} token(s), TOKEN_CACHE_SIZE=${process.env.TOKEN_CACHE_SIZE ?? '(default)'}: ${result.rps.toFixed(0)} req/s under --cpu-prof, ${result.statusErrors} non-2xx`);
+console.log(`${serverName}, ${count} token(s), TOKEN_CACHE_SIZE=${process.env.TOKEN_CACHE_SIZE ?? '(default)'}: ${result.rps.toFixed(0)} req/s under --cpu-prof, ${result.statusErrors} non-2xx`);
 console.log('self time  function');
 for (const [name, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.BENCH_PROFILE_TOP ?? 30))) {
   console.log(`${((100 * hits) / total).toFixed(1).padStart(8)}%  ${name}`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import { insufficientScope, invalidToken, UnavailableError, KeygateError } from '../errors.js';
-import { assertWellFormed } from './well-formed.js';
+import { parseWellFormed } from './well-formed.js';
 import { nodeJwtVerify, type NodeVerifyOptions } from './node-verify.js';
 
 export interface TokenVerifierOptions {
@@ -108,11 +108,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return async function verify(token: string): Promise<VerifiedToken> {
     assertCanonical(token);
-    assertWellFormed(token);
+    const first = token.indexOf('.');
+    // Header and payload decoded and parsed once here; the header is handed on, not decoded again.
+    const { header } = parseWellFormed(token, first, token.indexOf('.', first + 1));
     let result: jose.JWTVerifyResult;
     try {
       // jose's checks, with RS/PS/ES signatures verified by node:crypto (see node-verify.ts).
-      result = await nodeJwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions, allowed);
+      result = await nodeJwtVerify(token, getKey, options.now ? { ...verifyOptions, currentDate: new Date(options.now()) } : verifyOptions, allowed, header);
     } catch (error) {
       throw mapJoseError(error);
     }
