@@ -11,8 +11,8 @@ import { startKeygate, type RunningKeygate } from '../../src/server.js';
 import { freePort } from './net.js';
 
 export const CLIENT_ID = 'keygate-shared';
-export const CLIENT_SECRET = 'shared-client-secret-that-is-long-enough-0123456789';
-export const SECRET_KEY = 'shared-secret-key-0123456789abcdefghijklmnop';
+export const CLIENT_SECRET = 'test-fixture-client-secret-not-a-real-credential';
+export const SECRET_KEY = 'test-fixture-secret-key-not-a-real-credential';
 export const USERS = [
   { email: 'alice@example.com', password: 'alice', name: 'Alice Example' },
   { email: 'bob@example.com', password: 'bob', name: 'Bob Example' },

@@ -8,7 +8,7 @@ import { jws, makeKey, type Json, type Signer, type SigningKey } from './jws.js'
  * signer, the claims, or damage any byte of any answer. Every request is counted by path.
  */
 export const CLIENT_ID = 'keygate-sec';
-export const CLIENT_SECRET = 'sec-client-secret-0123456789-abcdefghijklmnop';
+export const CLIENT_SECRET = 'test-fixture-hostile-op-client-secret-not-real';
 
 export interface RawAnswer {
   status?: number;
