@@ -14,7 +14,8 @@
  * Environment: as in examples/fastify-api.ts (API_PORT defaults to 5002 here).
  */
 import express from 'express';
-import { createStore, loadConfig, startKeygate, type KeygateOptions } from 'keygate';
+import type { KeygateOptions } from 'keygate';
+import { createStore, loadConfig, startKeygate } from 'keygate/server';
 import { keygateExpress } from 'keygate/express';
 
 const env = process.env;
@@ -24,10 +25,10 @@ const embedded = env.KEYGATE_EMBED === 'true' ? await startKeygate(loadConfig(en
 const store = embedded?.store ?? (env.REDIS_URL ? await createStore(loadConfig(env)) : undefined);
 
 const options: KeygateOptions = {
-  issuer: embedded?.oidc.config.issuerUrl ?? env.KEYGATE_ISSUER ?? 'http://localhost:5000/idp',
-  audience: embedded ? (embedded.oidc.config.audience ?? embedded.oidc.config.clientId) : (env.KEYGATE_AUDIENCE ?? 'keygate-dev'),
+  issuer: embedded?.config.issuerUrl ?? env.KEYGATE_ISSUER ?? 'http://localhost:5000/idp',
+  audience: embedded ? (embedded.config.audience ?? embedded.config.clientId) : (env.KEYGATE_AUDIENCE ?? 'keygate-dev'),
   ...(store ? { store } : {}),
-  requireSession: embedded?.oidc.config.requireSession ?? false,
+  requireSession: embedded?.config.requireSession ?? false,
 };
 
 const auth = keygateExpress(options); // options are checked here: a mistake fails now, listing every problem

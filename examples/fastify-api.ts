@@ -23,7 +23,8 @@
  *   KEYGATE_EMBED     true: start Keygate here with the usual Keygate variables (HOST, PORT, …) and share its store
  */
 import Fastify from 'fastify';
-import { createStore, loadConfig, startKeygate, type KeygateOptions } from 'keygate';
+import type { KeygateOptions } from 'keygate';
+import { createStore, loadConfig, startKeygate } from 'keygate/server';
 import { keygatePlugin } from 'keygate/fastify';
 
 const env = process.env;
@@ -33,10 +34,10 @@ const embedded = env.KEYGATE_EMBED === 'true' ? await startKeygate(loadConfig(en
 const store = embedded?.store ?? (env.REDIS_URL ? await createStore(loadConfig(env)) : undefined);
 
 const options: KeygateOptions = {
-  issuer: embedded?.oidc.config.issuerUrl ?? env.KEYGATE_ISSUER ?? 'http://localhost:5000/idp',
-  audience: embedded ? (embedded.oidc.config.audience ?? embedded.oidc.config.clientId) : (env.KEYGATE_AUDIENCE ?? 'keygate-dev'),
+  issuer: embedded?.config.issuerUrl ?? env.KEYGATE_ISSUER ?? 'http://localhost:5000/idp',
+  audience: embedded ? (embedded.config.audience ?? embedded.config.clientId) : (env.KEYGATE_AUDIENCE ?? 'keygate-dev'),
   ...(store ? { store } : {}),
-  requireSession: embedded?.oidc.config.requireSession ?? false,
+  requireSession: embedded?.config.requireSession ?? false,
 };
 
 const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'info' } });

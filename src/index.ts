@@ -1,27 +1,36 @@
-/** Keygate's framework-free core: configuration, token verification, server-side sessions, policies, errors. */
-export { createKeygate, errorAnswer, type Keygate, type KeygateAuth, type SessionInfo, type AuthRequest, type ErrorAnswer } from './keygate/create.js';
-export { KeygateOptionsError, type KeygateOptions, type ResolvedKeygateOptions } from './keygate/options.js';
-export { compilePolicy, PolicyError, type RoutePolicy, type CompiledPolicy } from './policy/route.js';
+/**
+ * `keygate`: the framework-free core — verification, the store check, policies, errors, the store interface and
+ * the memory store. It loads no web server, logger, metrics, Redis client or OpenID Provider: those live in
+ * `keygate/server`, `keygate/redis`, `keygate/fastify` and `keygate/express`.
+ */
+export { createKeygate, type Keygate, type KeygateAuth, type SessionInfo, type AuthRequest, type LogoutResult } from './keygate/create.js';
+export { resolveOptions, type KeygateOptions, type ResolvedKeygateOptions } from './keygate/options.js';
+export type { Allowlist } from './keygate/validate.js';
+export { compilePolicy, type RoutePolicy, type CompiledPolicy } from './policy/route.js';
 export type { ClaimRule } from './policy/claims.js';
 export type { PolicySubject } from './policy/types.js';
-export { loadConfig, ConfigError, type KeygateConfig, type Allowlist, type DevUser, type Env } from './config/index.js';
+export { isAllowed } from './policy/allowlist.js';
 export {
+  ERROR_CODES,
+  errorAnswer,
+  bearerChallenge,
   KeygateError,
   BearerError,
   UnavailableError,
   LoginError,
   ProviderError,
-  bearerChallenge,
+  RateLimitedError,
+  RefreshRejectedError,
+  ProblemsError,
+  ConfigError,
+  KeygateOptionsError,
+  PolicyError,
+  type ErrorCode,
+  type ErrorAnswer,
   type KeygateErrorOptions,
 } from './errors.js';
-export { extractBearer, carriesToken, type BearerRequest } from './token/bearer.js';
+export { extractBearer, bearerOf, carriesToken, type BearerRequest } from './token/bearer.js';
 export { createTokenVerifier, tokenKey, assertCanonical, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token/verifier.js';
 export { createAuthorizer, type Authorization, type AuthorizeDeps, type Profile } from './token/authorize.js';
-export { isAllowed } from './policy/allowlist.js';
-export type { Session, SessionStore } from './session/store.js';
+export type { Session, SessionStore, TokenRotation } from './session/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './session/memory.js';
-export { RedisStore, type RedisStoreOptions, type RedisClient } from './session/redis.js';
-export { createRedisClient } from './session/redis-connect.js';
-export { OidcProvider, type OidcDeps } from './oidc/provider.js';
-export { buildApp, type AppDeps } from './http/app.js';
-export { startKeygate, createStore, type RunningKeygate, type StartOptions } from './server.js';

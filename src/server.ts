@@ -1,39 +1,49 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import type { KeygateConfig } from './config/types.js';
-import { createDevIdp } from './dev-idp/index.js';
-import { buildApp } from './http/app.js';
+/**
+ * `keygate/server`: the whole Keygate server — configuration from the environment, the HTTP app, the store it
+ * names, and the embedded development provider (loaded only in development mode).
+ */
+import type { ServerConfig } from './config/types.js';
+import { buildApp, createServerCore, type AppDeps } from './http/app.js';
+import type { Keygate } from './keygate/create.js';
 import { callbackUrl } from './oidc/login.js';
-import { OidcProvider, type OidcDeps } from './oidc/provider.js';
 import { MemoryStore } from './session/memory.js';
 import { RedisStore } from './session/redis.js';
 import { createRedisClient } from './session/redis-connect.js';
 import type { SessionStore } from './session/store.js';
 
+export { buildApp, createServerCore, type AppDeps } from './http/app.js';
+export { loadConfig, loadConfigFromProcess, ConfigError, keygateOptionsFrom, type Env, type ServerConfig, type KeygateConfig } from './config/index.js';
+export { RelyingParty } from './oidc/relying-party.js';
+
 export interface RunningKeygate {
+  config: ServerConfig;
   app: FastifyInstance;
   store: SessionStore;
-  oidc: OidcProvider;
+  /** The core every door of this server goes through. */
+  keygate: Keygate;
   /** Where Keygate listens, e.g. http://localhost:5000. */
   url: string;
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+export interface StartOptions extends Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs'> {
   logger?: FastifyServerOptions['logger'];
   store?: SessionStore;
-  oidc?: OidcDeps;
 }
 
 /**
  * Starts Keygate: the store, the embedded development provider in dev mode (mounted under `/idp` on the same
  * server), the provider client and the HTTP app, listening on HOST:PORT.
  */
-export async function startKeygate(config: KeygateConfig, options: StartOptions = {}): Promise<RunningKeygate> {
+export async function startKeygate(config: ServerConfig, options: StartOptions = {}): Promise<RunningKeygate> {
   const store = options.store ?? (await createStore(config));
-  const oidc = new OidcProvider(config, options.oidc);
+  const keygate = createServerCore(config, { store, ...pick(options) });
   let mount: Parameters<typeof buildApp>[1]['mount'];
   if (config.mode === 'dev') {
     const home = new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/`, config.baseUrl).href;
+    // Imported here: oidc-provider (and its Koa) loads only when the development provider runs.
+    const { createDevIdp } = await import('./dev-idp/index.js');
     const idp = createDevIdp({
       issuer: config.issuerUrl,
       clients: [
@@ -50,14 +60,15 @@ export async function startKeygate(config: KeygateConfig, options: StartOptions 
     });
     mount = { path: idp.mountPath, handler: idp.handler };
   }
-  const app = await buildApp(config, { store, oidc, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}) });
+  const app = await buildApp(config, { store, keygate, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}), ...pick(options) });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   return {
+    config,
     app,
     store,
-    oidc,
+    keygate,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close();
@@ -66,11 +77,20 @@ export async function startKeygate(config: KeygateConfig, options: StartOptions 
   };
 }
 
+/** The injectable parts that reach the core and the routes. */
+function pick(options: StartOptions): Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs'> {
+  return {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.jwksCooldownMs } : {}),
+  };
+}
+
 /**
  * The store the configuration names: Redis when REDIS_URL (or Cluster / Sentinel settings) is set, memory otherwise.
  * A Redis that cannot be reached at start-up does not stop Keygate: it answers 503 until Redis is back.
  */
-export async function createStore(config: KeygateConfig): Promise<SessionStore> {
+export async function createStore(config: ServerConfig): Promise<SessionStore> {
   if (config.redis === undefined) return new MemoryStore({ maxEntries: config.sessionMaxEntries });
   return RedisStore.open({
     client: createRedisClient(config.redis),

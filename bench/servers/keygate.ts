@@ -4,7 +4,6 @@
  */
 import { loadConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/http/app.js';
-import { OidcProvider } from '../../src/oidc/provider.js';
 import { tokenKey } from '../../src/token/verifier.js';
 import { CLIENT_ID, sessionOf } from '../lib/fixtures.js';
 import { announce, serverEnv } from '../lib/serve.js';
@@ -41,7 +40,7 @@ for (const [i, token] of fixture.tokens.entries()) {
     expiresAt: exp.exp * 1000,
   });
 }
-const app = await buildApp(config, { store, oidc: new OidcProvider(config) });
+const app = await buildApp(config, { store });
 await app.listen({ host: '127.0.0.1', port });
 const address = app.server.address();
 announce(typeof address === 'object' && address ? address.port : port, async () => {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { KeygateError } from '../errors.js';
-import { createKeygate, errorAnswer, type Keygate, type KeygateAuth } from '../keygate/create.js';
+import { errorAnswer, KeygateError } from '../errors.js';
+import { createKeygate, type Keygate, type KeygateAuth } from '../keygate/create.js';
 import type { KeygateOptions } from '../keygate/options.js';
 import type { RoutePolicy } from '../policy/route.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { KeygateError } from '../errors.js';
-import { createKeygate, errorAnswer, type Keygate, type KeygateAuth } from '../keygate/create.js';
+import { errorAnswer, KeygateError } from '../errors.js';
+import { createKeygate, type Keygate, type KeygateAuth } from '../keygate/create.js';
 import type { KeygateOptions } from '../keygate/options.js';
 import type { RoutePolicy } from '../policy/route.js';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfigFromProcess, type KeygateConfig } from '../config/index.js';
+import { ConfigError, loadConfigFromProcess, type ServerConfig } from '../config/index.js';
 import { startKeygate } from '../server.js';
 
 const USAGE = `Usage: keygate [start] [--check-config] [--version] [--help]
@@ -16,7 +16,7 @@ function version(): string {
 }
 
 /** The configuration as an operator may see it: no secrets. */
-function describe(config: KeygateConfig): Record<string, unknown> {
+function describe(config: ServerConfig): Record<string, unknown> {
   return {
     mode: config.mode === 'dev' ? 'development (embedded provider)' : 'provider',
     issuer: config.issuerUrl,
@@ -36,7 +36,7 @@ function describe(config: KeygateConfig): Record<string, unknown> {
 }
 
 /** The Redis topology without credentials. */
-function describeRedis(redis: NonNullable<KeygateConfig['redis']>): string {
+function describeRedis(redis: NonNullable<ServerConfig['redis']>): string {
   const nodes = (list: readonly { host: string; port: number }[]) => list.map((n) => `${n.host}:${n.port}`).join(',');
   const where = redis.clusterNodes
     ? `cluster ${nodes(redis.clusterNodes)}`
@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`keygate: unknown argument ${unknown.join(' ')}\n${USAGE}`);
     return 2;
   }
-  let config: KeygateConfig;
+  let config: ServerConfig;
   try {
     config = loadConfigFromProcess();
   } catch (error) {

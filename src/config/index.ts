@@ -1,2 +1,4 @@
-export { loadConfig, loadConfigFromProcess, ConfigError, isLoopbackHost, parseAllowlist, type Env } from './load.js';
-export type { KeygateConfig, Allowlist, DevUser } from './types.js';
+export { loadConfig, loadConfigFromProcess, ConfigError, type Env } from './load.js';
+export { isLoopbackHost } from '../keygate/validate.js';
+export { keygateOptionsFrom } from './options.js';
+export type { ServerConfig, KeygateConfig, Allowlist, DevUser } from './types.js';

@@ -1,16 +1,13 @@
-/** The validated, frozen configuration. Only `src/config/` reads the environment to build it. */
+/** The server's validated, frozen configuration. Only `src/config/` reads the environment to build it. */
+import type { Allowlist } from '../keygate/validate.js';
+
 export interface DevUser {
   email: string;
   password: string;
   name: string;
 }
 
-export interface Allowlist {
-  /** Lower-cased full addresses. */
-  emails: ReadonlySet<string>;
-  /** Lower-cased domains, without the `@`. */
-  domains: ReadonlySet<string>;
-}
+export type { Allowlist };
 
 /** At most `max` requests per `windowMs` from one client address. */
 export interface RateLimit {
@@ -41,7 +38,7 @@ export interface RedisSettings {
   timeoutMs: number;
 }
 
-export interface KeygateConfig {
+export interface ServerConfig {
   /** `dev`: embedded development provider; `provider`: a real OpenID Provider (Auth0 or any issuer). */
   mode: 'dev' | 'provider';
   /** The issuer URL used for discovery (exact `iss` comes from the discovered metadata). */
@@ -108,3 +105,6 @@ export interface KeygateConfig {
   /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */
   tokenCacheSize: number;
 }
+
+/** The former name of `ServerConfig`. */
+export type KeygateConfig = ServerConfig;

@@ -4,11 +4,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import pino from 'pino';
-import type { KeygateConfig } from '../config/types.js';
-import { UnavailableError } from '../errors.js';
-import type { OidcProvider } from '../oidc/provider.js';
+import { keygateOptionsFrom } from '../config/options.js';
+import type { ServerConfig } from '../config/types.js';
+import { createKeygate, type Keygate } from '../keygate/create.js';
+import { RelyingParty } from '../oidc/relying-party.js';
 import type { SessionStore } from '../session/store.js';
-import { createAuthorizer } from '../token/authorize.js';
 import { clientErrorHandler } from './client-error.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
@@ -28,11 +28,17 @@ import { refreshRoutes } from './routes/refresh.js';
 
 export interface AppDeps {
   store: SessionStore;
-  oidc: OidcProvider;
+  /** The core every door goes through; by default built from `config` on `store`. */
+  keygate?: Keygate;
+  /** Replaces `fetch` for every call to the provider (tests inject network faults here). */
+  fetch?: typeof fetch;
+  /** After a key set refetch, an unknown `kid` waits this long (tests shorten it). */
+  jwksCooldownMs?: number;
   /** Requests under `mountPath` go to this handler instead (the embedded development provider). */
   mount?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void };
   /** Fastify's logger option (pino); `false` in tests. */
   logger?: FastifyServerOptions['logger'];
+  /** Clock in milliseconds, for tests: the core's and the routes'. */
   now?: () => number;
 }
 
@@ -45,13 +51,13 @@ function redactUrl(url: string): string {
 }
 
 /** `TRUST_PROXY` as Fastify's option: a hop count trusts that many proxies nearest to Keygate (as Express does). */
-function trustProxyOption(value: KeygateConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
+function trustProxyOption(value: ServerConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
   if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
   return typeof value === 'object' ? [...value] : value;
 }
 
 /** Builds Keygate's HTTP app, not listening (tests use `inject()`; the CLI calls `listen`). */
-export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<FastifyInstance> {
   const mount = deps.mount;
   const headers = securityHeaders(config);
   const app = Fastify({
@@ -102,24 +108,14 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   guardLoginWithStore(app, deps.store);
   const now = deps.now ?? Date.now;
   installRateLimits(app, config, now);
+  const keygate = deps.keygate ?? createServerCore(config, deps);
   const ctx: RouteContext = {
     config,
     store: deps.store,
-    oidc: deps.oidc,
+    keygate,
+    oidc: new RelyingParty(config, keygate),
     cookies: new Cookies(config),
     transactions: new Sealer(config.secretKeys, 'login transaction'),
-    authorize: createAuthorizer({
-      config,
-      store: deps.store,
-      // On the API, an unreachable provider is a 503 with a Bearer-style JSON body, not a login page's 502.
-      verifier: () =>
-        deps.oidc.discover().then(
-          (discovered) => discovered.verifier,
-          (error: unknown) => {
-            throw new UnavailableError('The provider cannot be reached to verify tokens.', error);
-          },
-        ),
-    }),
     metrics,
     now,
   };
@@ -131,4 +127,15 @@ export async function buildApp(config: KeygateConfig, deps: AppDeps): Promise<Fa
   protectedRoutes(app, ctx);
   healthRoutes(app, ctx);
   return app;
+}
+
+/** The server's core: the library's `createKeygate`, configured from the environment, on the server's store. */
+export function createServerCore(config: ServerConfig, deps: Pick<AppDeps, 'store' | 'fetch' | 'now' | 'jwksCooldownMs'>): Keygate {
+  return createKeygate({
+    ...keygateOptionsFrom(config),
+    store: deps.store,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.jwksCooldownMs !== undefined ? { jwksCooldownMs: deps.jwksCooldownMs } : {}),
+  });
 }

@@ -1,19 +1,21 @@
-import type { KeygateConfig } from '../config/types.js';
-import type { OidcProvider } from '../oidc/provider.js';
+import type { ServerConfig } from '../config/types.js';
+import type { Keygate } from '../keygate/create.js';
+import type { RelyingParty } from '../oidc/relying-party.js';
 import type { SessionStore } from '../session/store.js';
-import type { Authorization } from '../token/authorize.js';
 import type { Cookies } from './cookies.js';
 import type { Metrics } from './metrics.js';
 import type { Sealer } from './seal.js';
 
 /** What every route module receives: the core objects, built once per app. */
 export interface RouteContext {
-  config: KeygateConfig;
+  config: ServerConfig;
   store: SessionStore;
-  oidc: OidcProvider;
+  /** The core: verification, store checks, policies — the one path of every bearer door. */
+  keygate: Keygate;
+  /** Keygate as a client of its provider: login, callback, refresh, logout. */
+  oidc: RelyingParty;
   cookies: Cookies;
   transactions: Sealer;
-  authorize: (token: string) => Promise<Authorization>;
   metrics: Metrics;
   now: () => number;
 }

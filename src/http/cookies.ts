@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import type { KeygateConfig } from '../config/types.js';
+import type { ServerConfig } from '../config/types.js';
 
 /** Cookie names and flags: HttpOnly and SameSite=Lax always; Secure and the `__Host-` prefix over https. */
 export class Cookies {
@@ -8,7 +8,7 @@ export class Cookies {
   readonly transaction: string;
   readonly #base: CookieSerializeOptions;
 
-  constructor(config: Pick<KeygateConfig, 'secure'>) {
+  constructor(config: Pick<ServerConfig, 'secure'>) {
     const prefix = config.secure ? '__Host-' : '';
     this.session = `${prefix}keygate_session`;
     this.transaction = `${prefix}keygate_tx`;

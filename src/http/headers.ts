@@ -1,11 +1,11 @@
-import type { KeygateConfig } from '../config/types.js';
+import type { ServerConfig } from '../config/types.js';
 
 /**
  * Security headers for every answer. Pages run under a strict CSP with no inline script or style; form posts may
  * redirect to the provider (logout), and Chromium applies `form-action` to that redirect, so the provider's origin
  * is allowed there.
  */
-export function securityHeaders(config: Pick<KeygateConfig, 'issuerUrl' | 'secure'>): Record<string, string> {
+export function securityHeaders(config: Pick<ServerConfig, 'issuerUrl' | 'secure'>): Record<string, string> {
   const providerOrigin = new URL(config.issuerUrl).origin;
   const csp = [
     "default-src 'none'",

@@ -1,19 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { KeygateConfig, RateLimit } from '../config/types.js';
-import { KeygateError } from '../errors.js';
+import type { ServerConfig, RateLimit } from '../config/types.js';
+import { RateLimitedError } from '../errors.js';
 
-/** 429 with `Retry-After`: RFC 6750-style JSON on the API, an escaped HTML page on pages (the error boundary decides). */
-export class RateLimitedError extends KeygateError {
-  constructor(retryAfterSeconds: number, what: string) {
-    super({
-      status: 429,
-      code: 'too_many_requests',
-      description: `Too many ${what} from this address. Try again in ${retryAfterSeconds} s.`,
-      headers: { 'retry-after': String(retryAfterSeconds) },
-      expose: true,
-    });
-  }
-}
+export { RateLimitedError };
 
 /**
  * A fixed-window counter per key (the client address) with bounded memory: at most `maxKeys` windows are kept,
@@ -70,7 +59,7 @@ export class RateLimiter {
  * `/callback` count every request; `/protected` counts answers 400/401 to requests that sent credentials, and
  * refuses an address over its limit before verifying anything.
  */
-export function installRateLimits(app: FastifyInstance, config: Pick<KeygateConfig, 'rateLimitLogin' | 'rateLimitCallback' | 'rateLimitBearerFailures'>, now: () => number): void {
+export function installRateLimits(app: FastifyInstance, config: Pick<ServerConfig, 'rateLimitLogin' | 'rateLimitCallback' | 'rateLimitBearerFailures'>, now: () => number): void {
   const route = (request: FastifyRequest) => request.routeOptions.url;
   const login = config.rateLimitLogin && new RateLimiter(config.rateLimitLogin, now);
   const callback = config.rateLimitCallback && new RateLimiter(config.rateLimitCallback, now);

@@ -1,12 +1,14 @@
-import { KeygateError } from '../errors.js';
+import { UnavailableError, KeygateError } from '../errors.js';
 import { compilePolicy, type CompiledPolicy, type RoutePolicy } from '../policy/route.js';
 import { grantedPermissions } from '../policy/permissions.js';
 import { MemoryStore } from '../session/memory.js';
-import type { SessionStore } from '../session/store.js';
+import type { Session, SessionStore } from '../session/store.js';
 import { createAuthorizer, type Profile } from '../token/authorize.js';
-import { carriesToken, extractBearer } from '../token/bearer.js';
+import { bearerOf, type AuthRequest } from '../token/bearer.js';
+
+export type { AuthRequest };
 import { grantedScopes, type TokenVerifier, type VerifiedToken } from '../token/verifier.js';
-import { issuerEntry } from './issuers.js';
+import { issuerClient, type IssuerClient } from './issuer.js';
 import { resolveOptions, type KeygateOptions, type ResolvedKeygateOptions } from './options.js';
 
 /** The Keygate login behind a token, without its secrets (no session id, which is a cookie, and no tokens). */
@@ -34,18 +36,13 @@ export interface KeygateAuth {
   session: SessionInfo | undefined;
 }
 
-/** The parts of an HTTP request that decide where its token is: raw headers, parsed query and body. */
-export interface AuthRequest {
-  rawHeaders: readonly string[];
-  query?: unknown;
-  body?: unknown;
-}
-
-/** The answer for a refused request, the same in every adapter: status, headers, RFC 6750 JSON body. */
-export interface ErrorAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: { error: string; error_description: string };
+/** What a logout through a bearer token did. */
+export interface LogoutResult {
+  /** True when a live login ended or a valid token was newly revoked. */
+  ended: boolean;
+  sub: string;
+  /** The login that issued the token, when one did (it has now ended). */
+  session: Session | undefined;
 }
 
 export interface Keygate {
@@ -57,19 +54,19 @@ export interface Keygate {
   authenticate(request: AuthRequest, policy?: CompiledPolicy): Promise<KeygateAuth>;
   /** Verifies the token, checks the store (revocation or live session) and the allowlist, then the route policy. */
   authorize(token: string, policy?: CompiledPolicy): Promise<KeygateAuth>;
+  /** Verifies the token only (signature and claims), with the same answers as `authorize`; no store, no policy. */
+  verify(token: string): Promise<VerifiedToken>;
+  /**
+   * Ends the login that issued a valid token (and so every use of its tokens), or revokes the token itself when no
+   * login holds it. A bad token is refused exactly as `authorize` refuses it.
+   */
+  logout(token: string): Promise<LogoutResult>;
   /** The verifier of this instance's issuer, after discovery (shared with every instance of the same issuer). */
   verifier(): Promise<TokenVerifier>;
+  /** The provider as every door of this issuer sees it: one discovery, one key set. */
+  readonly issuer: IssuerClient;
   /** Closes the store when this instance created it; a store passed in is left to its owner. */
   close(): Promise<void>;
-}
-
-/** Turns a KeygateError into the answer every adapter sends; anything else is not an answer (the caller rethrows). */
-export function errorAnswer(error: KeygateError): ErrorAnswer {
-  return {
-    status: error.status,
-    headers: { ...error.headers, 'cache-control': 'no-store' },
-    body: { error: error.code, error_description: error.expose ? error.description : 'Internal error.' },
-  };
 }
 
 const EMPTY = compilePolicy({});
@@ -82,8 +79,8 @@ export function createKeygate(input: KeygateOptions): Keygate {
   const options = resolveOptions(input);
   const ownStore = options.store === undefined;
   const store = options.store ?? new MemoryStore({ maxEntries: 100_000, ...(options.now ? { now: options.now } : {}) });
-  const entry = issuerEntry(options);
-  const verifier = () => entry.verifierFor(options);
+  const issuer = issuerClient(options);
+  const verifier = () => issuer.verifierFor(options);
   const authorizeToken = createAuthorizer({
     config: { requireSession: options.requireSession, allowlist: options.allowlist, emailClaim: options.emailClaim },
     store,
@@ -109,14 +106,31 @@ export function createKeygate(input: KeygateOptions): Keygate {
     policy: (policy?: RoutePolicy) => compilePolicy(policy),
     authenticate(request: AuthRequest, policy?: CompiledPolicy) {
       try {
-        const token = extractBearer({ rawHeaders: request.rawHeaders, queryHasToken: carriesToken(request.query), bodyHasToken: carriesToken(request.body) });
-        return authorize(token, policy);
+        return authorize(bearerOf(request), policy);
       } catch (error) {
         return Promise.reject(error);
       }
     },
     authorize,
+    async verify(token: string) {
+      return (await verifier())(token);
+    },
+    async logout(token: string): Promise<LogoutResult> {
+      const verified = await (await verifier())(token);
+      try {
+        const session = await store.getByToken(verified.key);
+        if (session !== undefined) return { ended: await store.delete(session.id), sub: session.sub, session };
+        // A valid token that no login holds (REQUIRE_SESSION=false accepts those): revoke the token itself.
+        const ended = !(await store.isRevoked(verified.key));
+        await store.revokeToken(verified.key, verified.claims.exp * 1000);
+        return { ended, sub: verified.claims.sub, session: undefined };
+      } catch (error) {
+        if (error instanceof KeygateError) throw error;
+        throw new UnavailableError('The session store cannot be reached.', error);
+      }
+    },
     verifier,
+    issuer,
     async close() {
       if (ownStore) await store.close();
     },

@@ -1,10 +1,10 @@
 import * as client from 'openid-client';
-import { LoginError } from '../errors.js';
+import { LoginError, ProviderError } from '../errors.js';
 import { isAllowed } from '../policy/allowlist.js';
 import type { Session } from '../session/store.js';
 import { callbackUrl, type LoginTransaction } from './login.js';
 import { mapOidcError, providerText } from './errors.js';
-import type { OidcProvider } from './provider.js';
+import type { RelyingParty } from './relying-party.js';
 
 /** The parts of a finished login that become a session (the caller adds the id). */
 export type LoginResult = Omit<Session, 'id' | 'createdAt'> & { returnTo: string };
@@ -14,26 +14,26 @@ export type LoginResult = Omit<Session, 'id' | 'createdAt'> & { returnTo: string
  * the PKCE verifier, validates the ID token (signature, nonce, iss, aud, azp, exp), reads userinfo, applies the
  * allowlist, and verifies the API token exactly as `/protected` will.
  */
-export async function finishLogin(provider: OidcProvider, query: URLSearchParams, transaction: LoginTransaction): Promise<LoginResult> {
+export async function finishLogin(provider: RelyingParty, query: URLSearchParams, transaction: LoginTransaction): Promise<LoginResult> {
   const { config } = provider;
   const { configuration, verifier } = await provider.discover();
   if (['state', 'code', 'iss', 'error'].some((name) => query.getAll(name).length > 1)) {
-    throw new LoginError(400, 'invalid_request', 'The login response repeats a parameter (state, code, iss or error).');
+    throw new LoginError('invalid_request', 'The login response repeats a parameter (state, code, iss or error).');
   }
   if (query.has('id_token') || query.has('access_token') || query.has('token')) {
-    throw new LoginError(400, 'invalid_request', 'Tokens in the login response are not accepted (implicit flow is disabled).');
+    throw new LoginError('invalid_request', 'Tokens in the login response are not accepted (implicit flow is disabled).');
   }
   // Checked here, before openid-client, so that a forged or stale response is the client's 400, not a provider fault.
   if (query.get('state') !== transaction.state) {
-    throw new LoginError(400, 'invalid_state', 'The login response does not belong to the login started in this browser (state mismatch). Please log in again.');
+    throw new LoginError('invalid_state', 'The login response does not belong to the login started in this browser (state mismatch). Please log in again.');
   }
   if (!query.get('code') && !query.get('error')) {
-    throw new LoginError(400, 'invalid_request', 'The login response has neither a code nor an error.');
+    throw new LoginError('invalid_request', 'The login response has neither a code nor an error.');
   }
   const metadata = configuration.serverMetadata();
   const iss = query.get('iss');
   if (iss !== null ? iss !== metadata.issuer : metadata.authorization_response_iss_parameter_supported === true) {
-    throw new LoginError(400, 'invalid_issuer', 'The login response does not come from the configured provider (RFC 9207 iss).');
+    throw new LoginError('invalid_issuer', 'The login response does not come from the configured provider (RFC 9207 iss).');
   }
   const currentUrl = callbackUrl(config);
   currentUrl.search = query.toString();
@@ -50,12 +50,12 @@ export async function finishLogin(provider: OidcProvider, query: URLSearchParams
     throw mapOidcError(error, 'code exchange');
   }
   const idClaims = tokens.claims();
-  if (!idClaims || !tokens.id_token) throw new LoginError(400, 'invalid_id_token', 'The provider returned no ID token.');
+  if (!idClaims || !tokens.id_token) throw new LoginError('invalid_id_token', 'The provider returned no ID token.');
   if (idClaims.azp !== undefined && idClaims.azp !== config.clientId) {
-    throw new LoginError(400, 'invalid_id_token', 'The ID token was issued to another client (azp).');
+    throw new LoginError('invalid_id_token', 'The ID token was issued to another client (azp).');
   }
   if (tokens.token_type?.toLowerCase() !== 'bearer') {
-    throw new LoginError(502, 'provider_bad_response', `The provider issued a "${providerText(tokens.token_type, 32)}" token; Bearer is required.`);
+    throw new ProviderError('provider_bad_response', `The provider issued a "${providerText(tokens.token_type, 32)}" token; Bearer is required.`);
   }
 
   let userinfo: client.UserInfoResponse | undefined;
@@ -75,7 +75,6 @@ export async function finishLogin(provider: OidcProvider, query: URLSearchParams
   const emailVerified = typeof profile.email_verified === 'boolean' ? profile.email_verified : undefined;
   if (!isAllowed(config.allowlist, email, emailVerified)) {
     throw new LoginError(
-      403,
       'access_denied',
       email === undefined
         ? 'Your account has no e-mail address, and this Keygate only lets in listed addresses.'
@@ -90,8 +89,7 @@ export async function finishLogin(provider: OidcProvider, query: URLSearchParams
   try {
     verified = await verifier(apiToken);
   } catch (error) {
-    throw new LoginError(
-      502,
+    throw new ProviderError(
       'unusable_token',
       `The provider issued an API token that this Keygate cannot accept: ${error instanceof Error ? error.message : 'invalid'}`,
       error,

@@ -29,19 +29,20 @@ function isNetwork(error: unknown): boolean {
 export function mapOidcError(error: unknown, step: string): KeygateError {
   if (error instanceof KeygateError) return error;
   if (error instanceof client.AuthorizationResponseError) {
-    const code = providerText(error.error, 64) || 'authorization_error';
+    // The provider's own code is named in the text; the answer's code is ours (one table of codes).
+    const code = providerText(error.error, 64) || 'an error';
     const description = providerText(error.error_description) || 'The provider did not authorize the login.';
-    return new LoginError(code === 'access_denied' ? 403 : 400, code, `The provider answered "${code}": ${description}`, error);
+    return new LoginError(code === 'access_denied' ? 'access_denied' : 'authorization_error', `The provider answered "${code}": ${description}`, error);
   }
   if (error instanceof client.ResponseBodyError) {
     const code = providerText(error.error, 64);
     if (code === 'invalid_grant') {
-      return new LoginError(400, 'invalid_grant', 'The authorization code is invalid, expired or was already used. Please log in again.', error);
+      return new LoginError('invalid_grant', 'The authorization code is invalid, expired or was already used. Please log in again.', error);
     }
-    return new ProviderError(502, 'provider_error', `The provider refused the ${step} (${code || `HTTP ${error.status}`}).`, error);
+    return new ProviderError('provider_error', `The provider refused the ${step} (${code || `HTTP ${error.status}`}).`, error);
   }
-  if (isTimeout(error)) return new ProviderError(504, 'provider_timeout', `The provider did not answer the ${step} in time.`, error);
-  if (isNetwork(error)) return new ProviderError(502, 'provider_unreachable', `The provider could not be reached for the ${step}.`, error);
+  if (isTimeout(error)) return new ProviderError('provider_timeout', `The provider did not answer the ${step} in time.`, error);
+  if (isNetwork(error)) return new ProviderError('provider_unreachable', `The provider could not be reached for the ${step}.`, error);
   if (error instanceof client.ClientError) {
     switch (error.code) {
       case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
@@ -51,24 +52,24 @@ export function mapOidcError(error: unknown, step: string): KeygateError {
         // The ID token of a code exchange may be forged or replayed (client side, 400); discovery or userinfo
         // answers that contradict what the provider said before are the provider's fault (502).
         if (step === 'code exchange') {
-          return new LoginError(400, 'invalid_id_token', `The ID token failed validation: ${providerText(error.message)}.`, error);
+          return new LoginError('invalid_id_token', `The ID token failed validation: ${providerText(error.message)}.`, error);
         }
-        return new ProviderError(502, 'provider_bad_response', `The provider's answer to the ${step} failed validation: ${providerText(error.message)}.`, error);
+        return new ProviderError('provider_bad_response', `The provider's answer to the ${step} failed validation: ${providerText(error.message)}.`, error);
       case 'OAUTH_INVALID_RESPONSE': {
         // openid-client wraps ID token validation failures (signature, alg, missing nonce or sub) in this code;
         // the reason is in the cause. They end the login like the comparison failures above.
         const reason = error.cause instanceof Error ? error.cause.message : '';
         if (step === 'code exchange' && /JWT|signature/i.test(reason)) {
-          return new LoginError(400, 'invalid_id_token', `The ID token failed validation: ${providerText(reason)}.`, error);
+          return new LoginError('invalid_id_token', `The ID token failed validation: ${providerText(reason)}.`, error);
         }
-        return new ProviderError(502, 'provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(reason || error.message)}.`, error);
+        return new ProviderError('provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(reason || error.message)}.`, error);
       }
       default:
-        return new ProviderError(502, 'provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(error.message)}.`, error);
+        return new ProviderError('provider_bad_response', `The provider gave an invalid answer to the ${step}: ${providerText(error.message)}.`, error);
     }
   }
   if (error instanceof Error && /signature/i.test(error.message)) {
-    return new LoginError(400, 'invalid_id_token', `The ${step} failed validation: the signature is invalid.`, error);
+    return new LoginError('invalid_id_token', `The ${step} failed validation: the signature is invalid.`, error);
   }
-  return new ProviderError(502, 'provider_bad_response', `The provider gave an unexpected answer to the ${step}.`, error);
+  return new ProviderError('provider_bad_response', `The provider gave an unexpected answer to the ${step}.`, error);
 }

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
-import type { KeygateConfig } from '../config/types.js';
-import type { OidcProvider } from './provider.js';
+import type { ServerConfig } from '../config/types.js';
+import type { RelyingParty } from './relying-party.js';
 
 /** What the callback must check, kept in a short-lived sealed cookie between /login and /callback. */
 export interface LoginTransaction {
@@ -10,7 +10,7 @@ export interface LoginTransaction {
   returnTo: string;
 }
 
-export function callbackUrl(config: KeygateConfig): URL {
+export function callbackUrl(config: ServerConfig): URL {
   return new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/callback`, config.baseUrl);
 }
 
@@ -33,7 +33,7 @@ export function safeReturnTo(value: unknown): string {
 }
 
 /** Builds the authorization request: code flow, PKCE S256, state and nonce always, `audience` when set. */
-export async function startLogin(provider: OidcProvider, returnTo: unknown): Promise<{ url: URL; transaction: LoginTransaction }> {
+export async function startLogin(provider: RelyingParty, returnTo: unknown): Promise<{ url: URL; transaction: LoginTransaction }> {
   const { configuration } = await provider.discover();
   const { config } = provider;
   const transaction: LoginTransaction = {

@@ -1,11 +1,11 @@
 import * as client from 'openid-client';
-import type { OidcProvider } from './provider.js';
+import type { RelyingParty } from './relying-party.js';
 
 /**
  * Where a browser goes after Keygate's own logout: the provider's published `end_session_endpoint`
  * (RP-initiated logout with `id_token_hint`), else Auth0's `/v2/logout`, else back to Keygate's `/`.
  */
-export async function endSessionUrl(provider: OidcProvider, idToken: string | undefined): Promise<string> {
+export async function endSessionUrl(provider: RelyingParty, idToken: string | undefined): Promise<string> {
   const { config } = provider;
   const home = new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/`, config.baseUrl).href;
   let configuration: client.Configuration;

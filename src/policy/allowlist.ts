@@ -1,4 +1,4 @@
-import type { Allowlist } from '../config/types.js';
+import type { Allowlist } from '../keygate/validate.js';
 
 const ADDRESS = /^[^@\s]+@([^@\s]+)$/;
 

@@ -17,7 +17,7 @@ export type ClaimRule =
 
 /** Names, for the error description, never the claim's value. */
 function failed(name: string): BearerError {
-  return new BearerError(403, 'insufficient_scope', `The token's "${name}" claim does not meet this resource's requirement.`);
+  return new BearerError('insufficient_scope', `The token's "${name}" claim does not meet this resource's requirement.`);
 }
 
 export function checkClaimRules(name: string, value: unknown, problems: string[]): Record<string, ClaimRule> {

@@ -15,7 +15,7 @@ export function requirePermissions(required: readonly string[]): PolicyCheck {
   return ({ claims }) => {
     const granted = grantedPermissions(claims);
     if (required.some((p) => !granted.has(p))) {
-      throw new BearerError(403, 'insufficient_scope', `The token lacks the permissions this resource requires: ${scope}.`, { scope });
+      throw new BearerError('insufficient_scope', `The token lacks the permissions this resource requires: ${scope}.`, { scope });
     }
   };
 }

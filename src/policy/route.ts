@@ -1,6 +1,5 @@
-import type { Allowlist } from '../config/types.js';
-import { parseAllowlist } from '../config/load.js';
-import { accessDenied } from '../errors.js';
+import { accessDenied, PolicyError } from '../errors.js';
+import { allowlistOption, type Allowlist } from '../keygate/validate.js';
 import { isAllowed } from './allowlist.js';
 import { checkClaimRules, requireClaims, type ClaimRule } from './claims.js';
 import { requirePermissions } from './permissions.js';
@@ -44,28 +43,7 @@ export function compilePolicy(policy: RoutePolicy = {}, label = 'policy'): Compi
   return Object.freeze({ policy: Object.freeze({ ...policy }), check: (subject: PolicySubject) => { for (const c of checks) c(subject); } });
 }
 
-/** The policy a route was declared with is invalid (a programming mistake, found at start-up). */
-export class PolicyError extends TypeError {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid Keygate policy:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'PolicyError';
-  }
-}
-
-/** Parses an allowlist given as an array of addresses and `@domain` entries, with the same rules as `ALLOWED_USERS`. */
-export function allowlistOption(name: string, value: unknown, problems: string[]): Allowlist | undefined {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    problems.push(`${name}: must be an array of e-mail addresses and @domain entries`);
-    return undefined;
-  }
-  if (value.some((v: string) => v.includes(','))) {
-    problems.push(`${name}: one address or @domain per array entry (no commas)`);
-    return undefined;
-  }
-  const list = parseAllowlist(value.join(','), name, problems);
-  if (value.every((v: string) => v.trim() === '')) problems.push(`${name}: empty; leave it out to allow everyone`);
-  return list;
-}
+export { PolicyError };
 
 /** The same decision as the instance-wide allowlist, with the same answer (403 access_denied). */
 function requireAllowed(list: Allowlist): PolicyCheck {

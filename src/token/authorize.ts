@@ -1,4 +1,4 @@
-import type { KeygateConfig } from '../config/types.js';
+import type { Allowlist } from '../keygate/validate.js';
 import { accessDenied, invalidToken, KeygateError, UnavailableError } from '../errors.js';
 import { isAllowed } from '../policy/allowlist.js';
 import type { Session, SessionStore } from '../session/store.js';
@@ -16,7 +16,7 @@ export interface Profile {
 }
 
 export interface AuthorizeDeps {
-  config: Pick<KeygateConfig, 'requireSession' | 'allowlist' | 'emailClaim'>;
+  config: { requireSession: boolean; allowlist: Allowlist | undefined; emailClaim: string };
   store: SessionStore;
   /** Resolves the verifier (after discovery); rejects with a KeygateError when the provider is unreachable. */
   verifier: () => Promise<TokenVerifier>;

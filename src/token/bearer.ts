@@ -50,5 +50,17 @@ export function extractBearer(request: BearerRequest): string {
 
 function rejectScheme(scheme: string): never {
   const shown = scheme.length > 20 ? `${scheme.slice(0, 20)}…` : scheme;
-  throw new BearerError(401, undefined, `The ${shown} authorization scheme is not accepted; send "Authorization: Bearer <token>".`);
+  throw new BearerError(undefined, `The ${shown} authorization scheme is not accepted; send "Authorization: Bearer <token>".`);
+}
+
+/** The parts of an HTTP request that decide where its token is: raw headers, parsed query and body. */
+export interface AuthRequest {
+  rawHeaders: readonly string[];
+  query?: unknown;
+  body?: unknown;
+}
+
+/** The bearer token of a request (the `Authorization` header only; a token in the query or body is refused). */
+export function bearerOf(request: AuthRequest): string {
+  return extractBearer({ rawHeaders: request.rawHeaders, queryHasToken: carriesToken(request.query), bodyHasToken: carriesToken(request.body) });
 }

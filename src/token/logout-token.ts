@@ -25,7 +25,7 @@ export interface LogoutTarget {
 
 /** §2.8: a logout token that fails validation is answered with 400 and an OAuth error body. */
 const invalid = (description: string, cause?: unknown) =>
-  new KeygateError({ status: 400, code: 'invalid_request', description, cause, headers: { 'cache-control': 'no-store' } });
+  new KeygateError({ code: 'invalid_request', description, cause, headers: { 'cache-control': 'no-store' } });
 
 const ACCEPTED_TYP = new Set(['logout+jwt', 'application/logout+jwt', 'jwt', 'application/jwt']);
 

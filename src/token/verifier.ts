@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
-import { insufficientScope, invalidToken, UnavailableError, KeygateError } from '../errors.js';
+import { invalidToken, UnavailableError, KeygateError } from '../errors.js';
 import { parseWellFormed } from './well-formed.js';
 import { nodeJwtVerify, type NodeVerifyOptions } from './node-verify.js';
 
@@ -21,8 +21,6 @@ export interface TokenVerifierOptions {
   maxTokenLifetime: number;
   /** When set (ID tokens), an `azp` claim must equal it. */
   authorizedParty?: string;
-  /** Scopes the token must carry (`scope` string or `scp` array). */
-  requiredScopes?: readonly string[];
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -58,7 +56,7 @@ export function assertCanonical(token: string): void {
   if (parts.length === 5) throw invalidToken('Encrypted tokens (JWE) are not accepted.');
   if (parts.length !== 3) throw invalidToken('The token is not a JWT (expected three dot-separated parts).');
   for (const part of parts) {
-    if (!SEGMENT.test(part) || !zeroTrailingBits(part)) throw invalidToken('The token is not canonical base64url.');
+    if (!SEGMENT.test(part) || !zeroTrailingBits(part)) throw invalidToken('The token is damaged or not a JWT (its parts are not valid base64url).');
   }
 }
 
@@ -78,7 +76,7 @@ function zeroTrailingBits(segment: string): boolean {
   return (SEXTET[segment.charCodeAt(segment.length - 1)]! & (rest === 2 ? 0b1111 : 0b11)) === 0;
 }
 
-/** Creates the verifier of API tokens: signature, algorithm allowlist, iss, aud, exp, nbf, iat, lifetime, typ, scope. */
+/** Creates the verifier of API tokens: signature, algorithm allowlist, iss, aud, exp, nbf, iat, lifetime, typ, azp. It verifies; policies authorize. */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const algorithms = [...options.algorithms];
   const hmac = options.hmacSecret;
@@ -104,7 +102,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     maxTokenAge: options.maxTokenLifetime,
     requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub'],
   };
-  const required = options.requiredScopes ?? [];
 
   return async function verify(token: string): Promise<VerifiedToken> {
     assertCanonical(token);
@@ -131,11 +128,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     if (options.authorizedParty !== undefined && payload.azp !== undefined && payload.azp !== options.authorizedParty) {
       throw invalidToken('The token was issued to another client (azp).');
-    }
-    if (required.length > 0) {
-      const granted = grantedScopes(payload);
-      const missing = required.filter((s) => !granted.has(s));
-      if (missing.length > 0) throw insufficientScope(required.join(' '));
     }
     return { key: tokenKey(token), header: protectedHeader, claims: payload as VerifiedToken['claims'] };
   };

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createStore, type KeygateOptions, type SessionStore } from '../../src/index.js';
+import type { KeygateOptions, SessionStore } from '../../src/index.js';
+import { createStore } from '../../src/server.js';
 import { Agent } from '../helpers/agent.js';
 import { loginAs, startDevKeygate } from '../helpers/keygate.js';
 import { TestRedis } from '../helpers/redis.js';

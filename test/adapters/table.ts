@@ -140,7 +140,7 @@ export const TABLE: Case[] = [
       const now = Math.floor(Date.now() / 1000);
       return bearer(new jose.UnsecuredJWT({ iss: ctx.issuer.issuer, aud: AUDIENCE, sub: 'user-1', iat: now, exp: now + 60 }).encode());
     },
-    ...invalid('The token is not canonical base64url.'),
+    ...invalid('The token is damaged or not a JWT (its parts are not valid base64url).'),
   },
   { name: 'a DPoP-typed token: 401', path: '/me', headers: withToken({}, { typ: 'dpop+jwt' }), ...invalid('Tokens of type "dpop+jwt" are not accepted.') },
   {

@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import * as jose from 'jose';
 import { loadConfig } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/app.js';
-import { OidcProvider } from '../../src/oidc/provider.js';
 import { MemoryStore } from '../../src/session/memory.js';
 import { tokenKey } from '../../src/token/verifier.js';
 
@@ -55,7 +54,7 @@ describe('an Auth0 tenant behind https: audience, __Host- cookies, /v2/logout', 
       LOG_LEVEL: 'silent',
     });
     store = new MemoryStore({ maxEntries: 10, sweepIntervalMs: 0 });
-    app = await buildApp(config, { store, oidc: new OidcProvider(config, { fetch: fakeAuth0 }), logger: false });
+    app = await buildApp(config, { store, fetch: fakeAuth0, logger: false });
   });
   after(async () => {
     await app.close();

@@ -204,9 +204,12 @@ describe('GET /protected with narrowed CORS, an allowlist and required scopes', 
   it('REQUIRED_SCOPES missing from the access token: 403 insufficient_scope with the scope in the challenge', async () => {
     const kg = await startDevKeygate({ AUDIENCE: 'https://api.example.test', REQUIRED_SCOPES: 'read:reports' });
     try {
-      const agent = new Agent();
-      // The login itself fails: the token the provider issues would not pass this API.
-      await assert.rejects(loginAs(agent, kg.base, 'alice@example.com', 'alice'), /with 502: .*unusable_token/s);
+      // The login succeeds (the token is genuine); REQUIRED_SCOPES is /protected's policy, applied after verification.
+      const { token } = await loginAs(new Agent(), kg.base, 'alice@example.com', 'alice');
+      const response = await fetch(new URL('/protected', kg.base), { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(response.status, 403);
+      assert.equal(((await response.json()) as { error: string }).error, 'insufficient_scope');
+      assert.match(response.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="read:reports"/);
     } finally {
       await kg.close();
     }

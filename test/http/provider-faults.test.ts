@@ -44,7 +44,7 @@ async function startAgainst(issuer: string, port: number, fetchImpl?: typeof fet
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const running = await startKeygate(config, { logger: false, ...(fetchImpl ? { oidc: { fetch: fetchImpl } } : {}) });
+  const running = await startKeygate(config, { logger: false, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
   return { ...running, base: new URL(`http://127.0.0.1:${port}`) };
 }
 

@@ -1,7 +1,9 @@
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
+import { keygatePlugin } from '../../src/adapters/fastify.js';
+import { keygateOptionsFrom } from '../../src/config/options.js';
 import { loadConfig, type KeygateConfig } from '../../src/config/index.js';
-import { buildApp } from '../../src/http/app.js';
-import { OidcProvider, type OidcDeps } from '../../src/oidc/provider.js';
+import { buildApp, createServerCore, type AppDeps } from '../../src/http/app.js';
+import type { Keygate } from '../../src/keygate/create.js';
 import { MemoryStore } from '../../src/session/memory.js';
 import { decode } from '../helpers/agent.js';
 import { CLIENT_ID, CLIENT_SECRET, type HostileOp } from './hostile-op.js';
@@ -12,12 +14,19 @@ export const BASE = 'http://127.0.0.1:5080';
 export interface KeygateUnderTest {
   app: FastifyInstance;
   store: MemoryStore;
-  oidc: OidcProvider;
+  keygate: Keygate;
   config: KeygateConfig;
   close(): Promise<void>;
 }
 
-export async function keygateAgainst(op: HostileOp, env: Record<string, string> = {}, deps: OidcDeps = {}, now?: () => number): Promise<KeygateUnderTest> {
+/**
+ * Which door a case goes through: Keygate's server (`buildApp`), or a user's own Fastify API with the library
+ * (`createKeygate` through the plugin, configured with the same settings); both answer `GET /protected`.
+ */
+export type Door = 'server' | 'library';
+export const DOORS: readonly Door[] = ['server', 'library'];
+
+export async function keygateAgainst(op: HostileOp, env: Record<string, string> = {}, deps: Pick<AppDeps, 'fetch' | 'jwksCooldownMs'> = {}, now?: () => number, door: Door = 'server'): Promise<KeygateUnderTest> {
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '5080',
@@ -30,13 +39,24 @@ export async function keygateAgainst(op: HostileOp, env: Record<string, string> 
     ...env,
   });
   const store = new MemoryStore({ maxEntries: 10_000, sweepIntervalMs: 0 });
-  const oidc = new OidcProvider(config, deps);
-  const app = await buildApp(config, { store, oidc, logger: false, ...(now ? { now } : {}) });
+  // A fetch of its own gives each Keygate under test its own issuer client (discovery, key set, token cache), as
+  // separate processes would have; Keygates of one process that share an issuer share them on purpose.
+  const fetchOwn: typeof fetch = deps.fetch ?? ((input, init) => fetch(input, init));
+  const core = { store, ...deps, fetch: fetchOwn, ...(now ? { now } : {}) };
+  let app: FastifyInstance;
+  let keygate: Keygate;
+  if (door === 'server') {
+    keygate = createServerCore(config, core);
+    app = await buildApp(config, { store, keygate, logger: false, ...(now ? { now } : {}) });
+  } else {
+    app = await libraryApi(config, core);
+    keygate = app.keygate.core;
+  }
   await app.ready();
   return {
     app,
     store,
-    oidc,
+    keygate,
     config,
     async close() {
       await app.close();
@@ -142,4 +162,13 @@ export async function login(kg: KeygateUnderTest, query = ''): Promise<{ cookie:
   const token = /<textarea[^>]*id="token"[^>]*>([^<]*)<\/textarea>/.exec(key.body)?.[1];
   if (!token) throw new Error(`no token on the key page: ${key.statusCode}`);
   return { cookie, token: decode(token).trim(), result };
+}
+
+/** A user's own API: Fastify, the Keygate plugin with plain options (the server's settings), `GET /protected`. */
+async function libraryApi(config: KeygateConfig, deps: Pick<AppDeps, 'store' | 'fetch' | 'jwksCooldownMs' | 'now'>): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  await app.register(keygatePlugin, { ...keygateOptionsFrom(config), ...deps });
+  const policy = config.requiredScopes.length > 0 ? { scopes: config.requiredScopes } : {};
+  app.get('/protected', { preHandler: app.keygate.protect(policy) }, async (request) => request.auth!.profile);
+  return app;
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/http/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { OidcProvider } from '../../src/oidc/provider.js';
 import { startHostileOp, CLIENT_ID, CLIENT_SECRET, type HostileOp } from './hostile-op.js';
 import { authorizeAtOp, callback, keygateAgainst, login, protectedCall, startLogin, type KeygateUnderTest } from './harness.js';
 
@@ -160,7 +159,7 @@ describe('sessions and logout against a hostile provider', () => {
       const { token, cookie } = await login(before);
       assert.equal((await protectedCall(before, `Bearer ${token}`)).status, 200);
       const config = loadConfig({ ...envOf(op), ALLOWED_USERS: 'bob@example.com' });
-      const app = await buildApp(config, { store: before.store, oidc: new OidcProvider(config), logger: false });
+      const app = await buildApp(config, { store: before.store, logger: false });
       try {
         const r = await app.inject({ method: 'GET', url: '/protected', headers: { authorization: `Bearer ${token}` } });
         assert.equal(r.statusCode, 403);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAllowlist, type Allowlist } from '../../src/config/index.js';
+import { parseAllowlist, type Allowlist } from '../../src/keygate/validate.js';
 import { isAllowed } from '../../src/policy/allowlist.js';
 
 function list(value: string): Allowlist {
   const problems: string[] = [];
-  const parsed = parseAllowlist(value, 'ALLOWED_USERS', problems);
+  const parsed = parseAllowlist('ALLOWED_USERS', value.split(','), problems);
   assert.deepEqual(problems, [], 'the test list itself is valid');
   assert.ok(parsed, 'the test list is not empty');
   return parsed;

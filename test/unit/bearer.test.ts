@@ -144,7 +144,7 @@ describe('bearerChallenge', () => {
   });
 
   it('BearerError puts its challenge in www-authenticate', () => {
-    const error = new BearerError(403, 'insufficient_scope', 'needs "read"', { scope: 'read' });
+    const error = new BearerError('insufficient_scope', 'needs "read"', { scope: 'read' });
     assert.equal(error.status, 403);
     assert.equal(error.code, 'insufficient_scope');
     assert.equal(error.headers['www-authenticate'], `Bearer error="insufficient_scope", error_description="needs 'read'", scope="read"`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { KeygateError, UnavailableError } from '../../src/errors.js';
+import { compilePolicy } from '../../src/policy/route.js';
 import { assertCanonical, createTokenVerifier, tokenKey, type TokenVerifierOptions } from '../../src/token/verifier.js';
 
 /** WebCrypto's key type (lib.dom is not loaded in this project). */
@@ -197,19 +198,23 @@ describe('createTokenVerifier', () => {
     await verifier({ audience: CLIENT })(await sign({ aud: CLIENT, azp: 'another-client' }));
   });
 
-  it('missing required scopes is 403 insufficient_scope naming the scopes', async () => {
-    const v = verifier({ requiredScopes: ['read:data', 'write:data'] });
+  // The verifier verifies; scopes are a policy applied after it (REQUIRED_SCOPES is the /protected route's policy).
+  it('a scopes policy after verification: missing scopes are 403 insufficient_scope naming them', async () => {
+    const policy = compilePolicy({ scopes: ['read:data', 'write:data'] });
     for (const claims of [{}, { scope: 'read:data' }, { scp: ['write:data'] }, { scope: 'read:datawrite:data' }, { scope: ['read:data', 'write:data'] }]) {
-      const error = await rejects(v(await sign(claims)), 403, 'insufficient_scope');
+      const verified = await verifier()(await sign(claims));
+      const error = catchError(() => policy.check({ claims: verified.claims, profile: { sub: verified.claims.sub, exp: verified.claims.exp } }));
+      assert.ok(error instanceof KeygateError && error.status === 403 && error.code === 'insufficient_scope', String(error));
       assert.match(error.headers['www-authenticate']!, /scope="read:data write:data"/);
     }
   });
 
-  it('required scopes present in a scope string or an scp array are accepted', async () => {
-    const v = verifier({ requiredScopes: ['read:data', 'write:data'] });
-    await v(await sign({ scope: 'openid write:data read:data' }));
-    await v(await sign({ scp: ['read:data', 'write:data', 'other'] }));
-    await v(await sign({ scope: 'read:data', scp: ['write:data'] }));
+  it('a scopes policy passes scopes present in a scope string or an scp array', async () => {
+    const policy = compilePolicy({ scopes: ['read:data', 'write:data'] });
+    for (const claims of [{ scope: 'openid write:data read:data' }, { scp: ['read:data', 'write:data', 'other'] }, { scope: 'read:data', scp: ['write:data'] }]) {
+      const verified = await verifier()(await sign(claims));
+      policy.check({ claims: verified.claims, profile: { sub: verified.claims.sub, exp: verified.claims.exp } });
+    }
   });
 
   it('a token signed by another key with the same kid is 401 signature invalid', async () => {
@@ -344,3 +349,12 @@ describe('tokenKey', () => {
     assert.match(key, /^[A-Za-z0-9_-]{43}$/);
   });
 });
+
+function catchError(run: () => void): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

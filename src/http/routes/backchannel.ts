@@ -7,8 +7,7 @@ import type { RouteContext } from '../context.js';
 /** Logout tokens older than this are refused (the provider sends them at once). */
 const MAX_AGE_SECONDS = 300;
 
-const badRequest = (description: string) =>
-  new KeygateError({ status: 400, code: 'invalid_request', description, headers: { 'cache-control': 'no-store' } });
+const badRequest = (description: string) => new KeygateError({ code: 'invalid_request', description });
 
 /**
  * `POST /backchannel-logout` (OpenID Connect Back-Channel Logout 1.0): the provider tells Keygate that a provider
@@ -25,7 +24,8 @@ export function backchannelRoutes(app: FastifyInstance, ctx: RouteContext): void
     const value = (body as Record<string, unknown>).logout_token;
     if (Array.isArray(value)) throw badRequest('logout_token is repeated.');
     if (typeof value !== 'string' || value === '') throw badRequest('logout_token is missing.');
-    const { issuer, keys } = await ctx.oidc.discover();
+    // The core's issuer client: one discovery and key set for every door; unreachable is 503, the OP retries.
+    const { issuer, keys } = await ctx.keygate.issuer.discoverForApi();
     const target = await verifyLogoutToken(value, {
       issuer,
       audience: config.clientId,

@@ -8,7 +8,7 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const checks: Record<string, string> = {};
     await Promise.all([
       ctx.store.ping().then(() => (checks.store = 'ok'), () => (checks.store = 'unreachable')),
-      ctx.oidc.discover().then(() => (checks.provider = 'ok'), () => (checks.provider = 'unreachable')),
+      ctx.keygate.issuer.discover().then(() => (checks.provider = 'ok'), () => (checks.provider = 'unreachable')),
     ]);
     const ready = checks.store === 'ok' && checks.provider === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });

@@ -37,12 +37,12 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
     cookies.clearTransaction(reply);
     if (transaction === undefined) {
       if (query.has('error')) {
-        throw new LoginError(400, 'login_expired', 'The provider answered an error, and no login was in progress in this browser. Please log in again.');
+        throw new LoginError('login_expired', 'The provider answered an error, and no login was in progress in this browser. Please log in again.');
       }
-      throw new LoginError(400, 'login_expired', 'No login is in progress in this browser (it expired, was already used, or cookies are blocked). Please log in again.');
+      throw new LoginError('login_expired', 'No login is in progress in this browser (it expired, was already used, or cookies are blocked). Please log in again.');
     }
     if (!query.has('state') && !query.has('error')) {
-      throw new LoginError(400, 'invalid_request', 'The login response has no state parameter.');
+      throw new LoginError('invalid_request', 'The login response has no state parameter.');
     }
     const result = await finishLogin(ctx.oidc, query, transaction).catch((error: unknown) => {
       ctx.metrics.logins.inc({ result: 'failure' });

@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { KeygateError } from '../../errors.js';
+import { invalidRequest, LoginError } from '../../errors.js';
 import { endSessionUrl } from '../../oidc/logout.js';
 import { renderLogoutConfirmPage } from '../../pages/logout.js';
 import type { Session } from '../../session/store.js';
-import { tokenKey } from '../../token/verifier.js';
-import { bearerOf } from './protected.js';
+import { bearerOf } from '../../token/bearer.js';
 import type { RouteContext } from '../context.js';
 
 const crossSite = () =>
-  new KeygateError({ status: 403, code: 'cross_site_request', description: 'Logging out from another site is not allowed. Use the Log out button on Keygate\'s own page.' });
+  new LoginError('cross_site_request', 'Logging out from another site is not allowed. Use the Log out button on Keygate\'s own page.');
 
 /**
  * A cookie-authenticated logout must come from Keygate's own pages: `Sec-Fetch-Site` when the browser sends it,
@@ -38,17 +37,10 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { cookies, store, config } = ctx;
   const baseOrigin = config.baseUrl.origin;
 
-  /** Ends the session that issued the token, or revokes a valid token no session holds. True when something ended. */
+  /** Ends the session that issued the token, or revokes a valid token no session holds: the core's logout. */
   const logoutBearer = async (request: FastifyRequest): Promise<{ ended: boolean; hint: string | undefined; sub: string }> => {
-    const token = bearerOf(request);
-    const session = await store.getByToken(tokenKey(token));
-    if (session !== undefined) return { ended: await store.delete(session.id), hint: logoutHint(session), sub: session.sub };
-    // A bad token gets 401 here; a valid one is revoked (REQUIRE_SESSION=false accepts tokens without a session).
-    const { verifier } = await ctx.oidc.discover();
-    const verified = await verifier(token);
-    const ended = !(await store.isRevoked(verified.key));
-    await store.revokeToken(verified.key, verified.claims.exp * 1000);
-    return { ended, hint: undefined, sub: verified.claims.sub };
+    const { ended, sub, session } = await ctx.keygate.logout(bearerOf({ rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body }));
+    return { ended, hint: session && logoutHint(session), sub };
   };
 
   /** `all=true` (form field or query): every other live session of the same user ends too. */
@@ -59,7 +51,7 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (value === undefined) return false;
     if (value === 'true' || value === '1' || value === true) return true;
     if (value === 'false' || value === '0' || value === false) return false;
-    throw new KeygateError({ status: 400, code: 'invalid_request', description: 'The all parameter must be true or false.' });
+    throw invalidRequest('The all parameter must be true or false.');
   };
 
   const endAll = async (sub: string): Promise<number> => {

@@ -53,7 +53,7 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
     // ALLOWED_USERS applies on every request: a user taken off the list no longer sees the token either.
     if (!isAllowed(config.allowlist, session.email, session.emailVerified)) {
-      throw new LoginError(403, 'access_denied', `The address ${session.email ?? '(none)'} is no longer allowed to use this API.`);
+      throw new LoginError('access_denied', `The address ${session.email ?? '(none)'} is no longer allowed to use this API.`);
     }
     const claims = jose.decodeJwt(session.apiToken);
     // The same profile /protected answers for this session's token.

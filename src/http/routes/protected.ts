@@ -1,16 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { carriesToken, extractBearer } from '../../token/bearer.js';
 import type { RouteContext } from '../context.js';
-
-export { carriesToken };
-
-export function bearerOf(request: FastifyRequest): string {
-  return extractBearer({
-    rawHeaders: request.raw.rawHeaders,
-    queryHasToken: carriesToken(request.query),
-    bodyHasToken: carriesToken(request.body),
-  });
-}
 
 const profileSchema = {
   type: 'object',
@@ -28,6 +17,8 @@ const profileSchema = {
 /** `GET /protected`: the bearer-protected API of the demo, CORS-open without credentials. */
 export function protectedRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const allowed = ctx.config.corsOrigins;
+  // REQUIRED_SCOPES is this route's policy, applied after verification like any other.
+  const policy = ctx.keygate.policy(ctx.config.requiredScopes.length > 0 ? { scopes: ctx.config.requiredScopes } : {});
   const cors = (request: FastifyRequest, reply: FastifyReply) => {
     const origin = request.headers.origin;
     if (allowed === '*') reply.header('access-control-allow-origin', '*');
@@ -59,7 +50,7 @@ export function protectedRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (request) => {
-      const { profile } = await ctx.authorize(bearerOf(request));
+      const { profile } = await ctx.keygate.authenticate({ rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body }, policy);
       return profile;
     },
   );

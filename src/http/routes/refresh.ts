@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { KeygateError } from '../../errors.js';
-import { refreshLogin, RefreshRejectedError } from '../../oidc/refresh.js';
+import { RefreshRejectedError } from '../../errors.js';
+import { refreshLogin } from '../../oidc/refresh.js';
 import type { RouteContext } from '../context.js';
 import { isSameOrigin } from './logout.js';
 
@@ -8,7 +9,7 @@ import { isSameOrigin } from './logout.js';
 const lockTtl = (providerTimeoutMs: number) => providerTimeoutMs * 2 + 1_000;
 
 const noSession = () =>
-  new KeygateError({ status: 401, code: 'login_required', description: 'No live login in this browser. Please log in again.' });
+  new KeygateError({ code: 'login_required', description: 'No live login in this browser. Please log in again.' });
 
 /**
  * `POST /refresh` (REFRESH=true): the key page renews its API token with the session's refresh token. Refreshes of
@@ -23,7 +24,7 @@ export function refreshRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/refresh', { config: { errorFormat: 'json' } }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     if (!isSameOrigin(request, baseOrigin)) {
-      throw new KeygateError({ status: 403, code: 'cross_site_request', description: 'Renewing the key from another site is not allowed.' });
+      throw new KeygateError({ code: 'cross_site_request', description: 'Renewing the key from another site is not allowed.' });
     }
     const id = cookies.sessionId(request);
     if (id === undefined) throw noSession();
