@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { ServerConfig } from '../config/types.js';
@@ -5,13 +6,16 @@ import type { ServerConfig } from '../config/types.js';
 /** Cookie names and flags: HttpOnly and SameSite=Lax always; Secure and the `__Host-` prefix over https. */
 export class Cookies {
   readonly session: string;
-  readonly transaction: string;
+  /** Login transaction cookies are `<prefix><id>`, one per login in progress (see transactionName). */
+  readonly #transactionPrefix: string;
+  readonly #transactionName: RegExp;
   readonly #base: CookieSerializeOptions;
 
   constructor(config: Pick<ServerConfig, 'secure'>) {
     const prefix = config.secure ? '__Host-' : '';
     this.session = `${prefix}keygate_session`;
-    this.transaction = `${prefix}keygate_tx`;
+    this.#transactionPrefix = `${prefix}keygate_tx_`;
+    this.#transactionName = new RegExp(`^${this.#transactionPrefix}[A-Za-z0-9_-]{22}$`);
     this.#base = { httpOnly: true, sameSite: 'lax', secure: config.secure, path: '/' };
   }
 
@@ -31,11 +35,24 @@ export class Cookies {
     reply.clearCookie(this.session, this.#base);
   }
 
-  setTransaction(reply: FastifyReply, sealed: string, maxAge: number): void {
-    reply.setCookie(this.transaction, sealed, { ...this.#base, maxAge });
+  /**
+   * The cookie name of the login whose `state` this is, so that the callback finds its own transaction from the query
+   * alone. Hashed: any query string maps to a short, fixed-charset name (132 bits, so logins never collide).
+   */
+  transactionName(state: string): string {
+    return this.#transactionPrefix + createHash('sha256').update(state).digest('base64url').slice(0, 22);
   }
 
-  clearTransaction(reply: FastifyReply): void {
-    reply.clearCookie(this.transaction, this.#base);
+  /** The names of the transaction cookies the request carries, in header order; other names are ignored. */
+  transactionNames(request: FastifyRequest): string[] {
+    return Object.keys(request.cookies).filter((name) => this.#transactionName.test(name));
+  }
+
+  setTransaction(reply: FastifyReply, name: string, sealed: string, maxAge: number): void {
+    reply.setCookie(name, sealed, { ...this.#base, maxAge });
+  }
+
+  clearTransaction(reply: FastifyReply, name: string): void {
+    reply.clearCookie(name, this.#base);
   }
 }

@@ -111,6 +111,22 @@ describe('the key page in real headless Chromium', () => {
     await context.close();
   });
 
+  it('two tabs start a login; the first tab finishes first, then the second: both reach the key page', async () => {
+    const context = await browser.newContext();
+    try {
+      const first = await context.newPage();
+      const second = await context.newPage();
+      await first.goto(new URL('/login', kg.base).href);
+      await second.goto(new URL('/login', kg.base).href);
+      await signInAtProvider(first, 'alice@example.com', 'alice');
+      await signInAtProvider(second, 'alice@example.com', 'alice');
+      assert.equal((await first.inputValue('#token')).trim().split('.').length, 3);
+      assert.equal((await context.cookies(kg.base.href)).filter((c) => c.name.startsWith('keygate_tx_')).length, 0, 'both transactions used up');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('with REFRESH the page renews its token by itself, keeps checking with it, and logs out everywhere', async () => {
     // Renew an hour ahead of expiry: with one-hour tokens the page renews as soon as it loads.
     const renewing = await startDevKeygate({ REFRESH: 'true', REFRESH_BEFORE_SECONDS: '3600' });

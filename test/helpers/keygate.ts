@@ -17,11 +17,11 @@ export async function startDevKeygate(env: Record<string, string> = {}, options:
 }
 
 /**
- * Logs in through the real provider's pages as a browser would: /login → provider login form → consent →
- * /callback → /key. Returns the key page's HTML and the API token shown in it.
+ * Follows `start` (a Keygate `/login` or the provider's authorization URL) through the real provider's pages as a
+ * browser would: login form, consent, back to Keygate's `/callback` and wherever it leads. Returns the last page.
  */
-export async function loginAs(agent: Agent, base: URL, email: string, password: string, path = '/login'): Promise<{ html: string; token: string; keyUrl: URL }> {
-  let { response, url } = await agent.follow(new URL(path, base));
+export async function throughProvider(agent: Agent, start: URL, email: string, password: string): Promise<{ response: Response; url: URL; html: string }> {
+  let { response, url } = await agent.follow(start);
   let html = await response.text();
   // The provider may show its login form, its consent form, both, or neither (a live provider session).
   for (let step = 0; step < 3 && url.pathname.includes('/interaction/'); step++) {
@@ -34,6 +34,15 @@ export async function loginAs(agent: Agent, base: URL, email: string, password: 
     } else break;
     html = await response.text();
   }
+  return { response, url, html };
+}
+
+/**
+ * Logs in through the real provider's pages as a browser would: /login → provider login form → consent →
+ * /callback → /key. Returns the key page's HTML and the API token shown in it.
+ */
+export async function loginAs(agent: Agent, base: URL, email: string, password: string, path = '/login'): Promise<{ html: string; token: string; keyUrl: URL }> {
+  const { response, url, html } = await throughProvider(agent, new URL(path, base), email, password);
   if (url.pathname !== '/key' || response.status !== 200) {
     throw new Error(`login ended at ${url.href} with ${response.status}: ${textOf(html).slice(0, 800)}`);
   }

@@ -83,7 +83,7 @@ describe('an Auth0 tenant behind https: audience, __Host- cookies, /v2/logout', 
     for (const name of ['state', 'nonce', 'code_challenge']) assert.ok(location.searchParams.get(name), name);
     assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
     const cookie = String(response.headers['set-cookie']);
-    assert.match(cookie, /^__Host-keygate_tx=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    assert.match(cookie, /^__Host-keygate_tx_[\w-]{22}=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     assert.equal(response.headers['strict-transport-security'], 'max-age=31536000');
   });
 

@@ -55,8 +55,14 @@ describe('login and callback against a hostile provider', () => {
     await refused(() => flow((q) => q.delete('state')), 400, /invalid_request|invalid_state/);
   });
 
-  it('LC-03 a wrong state is refused', async () => {
-    await refused(() => flow((q) => q.set('state', 'forged-state')), 400, /invalid_state/);
+  it('LC-03 a wrong state is refused, and does not use up the login in progress', async () => {
+    const started = await startLogin(kg);
+    const query = await authorizeAtOp(started);
+    const forged = new URLSearchParams(query);
+    forged.set('state', 'forged-state');
+    // No login in this browser has that state.
+    await refused(() => callback(kg, forged, started.cookies), 400, /login_expired/);
+    assert.equal((await callback(kg, query, started.cookies)).status, 302);
   });
 
   it('LC-04 state (or code, iss) repeated is refused', async () => {
@@ -75,8 +81,11 @@ describe('login and callback against a hostile provider', () => {
     const mine = await startLogin(kg);
     const theirs = await startLogin(kg);
     const query = await authorizeAtOp(mine);
-    await refused(() => callback(kg, query, theirs.cookies), 400, /invalid_state/);
     const [[name, value]] = [...mine.cookies] as [[string, string]];
+    const [[, theirValue]] = [...theirs.cookies] as [[string, string]];
+    // Their transaction under its own name belongs to no login of this response; renamed to this login's, its state differs.
+    await refused(() => callback(kg, query, theirs.cookies), 400, /login_expired/);
+    await refused(() => callback(kg, query, `${name}=${theirValue}`), 400, /invalid_state/);
     await refused(() => callback(kg, query, `${name}=${value.slice(0, -4)}AAAA`), 400, /login_expired/);
     const other = new Sealer(['o'.repeat(48)], 'login transaction');
     const forged = await other.seal({ state: query.get('state'), nonce: mine.nonce, codeVerifier: 'x'.repeat(43), returnTo: '/key' }, 600);

@@ -2,47 +2,42 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoginError } from '../../errors.js';
 import { finishLogin } from '../../oidc/callback.js';
-import { startLogin, type LoginTransaction } from '../../oidc/login.js';
+import { startLogin } from '../../oidc/login.js';
 import type { RouteContext } from '../context.js';
-
-const TRANSACTION_TTL = 600;
+import { beginTransaction, takeTransaction } from '../transactions.js';
 
 function rawQuery(request: FastifyRequest): URLSearchParams {
   const index = request.url.indexOf('?');
   return new URLSearchParams(index === -1 ? '' : request.url.slice(index + 1));
 }
 
-function asTransaction(payload: Record<string, unknown> | undefined): LoginTransaction | undefined {
-  if (payload === undefined) return undefined;
-  const { state, nonce, codeVerifier, returnTo } = payload;
-  if (typeof state !== 'string' || typeof nonce !== 'string' || typeof codeVerifier !== 'string' || typeof returnTo !== 'string') return undefined;
-  return { state, nonce, codeVerifier, returnTo };
-}
-
 /** `GET /login` and `GET /callback`: the authorization code flow with PKCE, state and nonce. */
 export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { cookies, transactions, store } = ctx;
+  const { cookies, store } = ctx;
 
   app.get('/login', { config: { errorFormat: 'html' } }, async (request, reply) => {
     const returnTo = rawQuery(request).get('returnTo') ?? undefined;
     const { url, transaction } = await startLogin(ctx.oidc, returnTo);
-    cookies.setTransaction(reply, await transactions.seal({ ...transaction }, TRANSACTION_TTL), TRANSACTION_TTL);
+    await beginTransaction(ctx, request, reply, transaction);
     return reply.redirect(url.href, 302);
   });
 
   app.get('/callback', { config: { errorFormat: 'html' } }, async (request, reply) => {
     const query = rawQuery(request);
-    const transaction = asTransaction(await transactions.open(request.cookies[cookies.transaction]));
-    // The transaction is single-use: clear it whatever happens next.
-    cookies.clearTransaction(reply);
+    // Each login in progress has its own transaction, found by the response's state (the first, if repeated:
+    // finishLogin refuses repeats, and the transaction is used up either way).
+    const state = query.get('state');
+    const transaction = state === null ? undefined : await takeTransaction(ctx, request, reply, state);
     if (transaction === undefined) {
-      if (query.has('error')) {
-        throw new LoginError('login_expired', 'The provider answered an error, and no login was in progress in this browser. Please log in again.');
+      if (state === null && !query.has('error')) {
+        throw new LoginError('invalid_request', 'The login response has no state parameter.');
       }
-      throw new LoginError('login_expired', 'No login is in progress in this browser (it expired, was already used, or cookies are blocked). Please log in again.');
-    }
-    if (!query.has('state') && !query.has('error')) {
-      throw new LoginError('invalid_request', 'The login response has no state parameter.');
+      if (query.has('error')) {
+        throw new LoginError('login_expired', 'The provider answered an error, and no login in progress in this browser matches it. Please log in again.');
+      }
+      throw new LoginError('login_expired',
+        'No login in progress in this browser matches this response (it expired, was already used, was replaced by newer logins, or cookies are blocked). Please log in again.',
+      );
     }
     const result = await finishLogin(ctx.oidc, query, transaction).catch((error: unknown) => {
       ctx.metrics.logins.inc({ result: 'failure' });
