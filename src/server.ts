@@ -6,7 +6,6 @@ import { callbackUrl } from './oidc/login.js';
 import { OidcProvider, type OidcDeps } from './oidc/provider.js';
 import { MemoryStore } from './session/memory.js';
 import { RedisStore } from './session/redis.js';
-import { createRedisClient } from './session/redis-connect.js';
 import type { SessionStore } from './session/store.js';
 
 export interface RunningKeygate {
@@ -72,10 +71,5 @@ export async function startKeygate(config: KeygateConfig, options: StartOptions 
  */
 export async function createStore(config: KeygateConfig): Promise<SessionStore> {
   if (config.redis === undefined) return new MemoryStore({ maxEntries: config.sessionMaxEntries });
-  return RedisStore.open({
-    client: createRedisClient(config.redis),
-    secretKeys: config.secretKeys,
-    prefix: config.redis.prefix,
-    heartbeatTimeoutMs: config.redis.timeoutMs,
-  });
+  return RedisStore.connect({ ...config.redis, secretKeys: config.secretKeys });
 }

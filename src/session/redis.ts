@@ -1,6 +1,6 @@
 import { LocalCache } from './redis-cache.js';
 import { SessionCodec } from './redis-codec.js';
-import { DEFAULT_TIMEOUT_MS, type RedisClient } from './redis-connect.js';
+import { createRedisClient, DEFAULT_TIMEOUT_MS, prefixFor, type RedisClient, type RedisConnectionOptions } from './redis-connect.js';
 import { RedisLiveness } from './redis-liveness.js';
 import { withRedisLock } from './redis-lock.js';
 import { withScripts, type ScriptedClient } from './redis-scripts.js';
@@ -37,6 +37,13 @@ export interface RedisStoreOptions {
 }
 
 /**
+ * What `RedisStore.connect` needs: where Redis is (`url`, or `clusterNodes`, or `sentinels` + `sentinelName`), the
+ * secret keys, and optionally the store's other options. `timeoutMs` is both the command timeout and the heartbeat's
+ * deadline; in a Cluster the prefix becomes a `{hash tag}`.
+ */
+export type RedisConnectOptions = RedisConnectionOptions & Omit<RedisStoreOptions, 'client' | 'subscriber' | 'heartbeatTimeoutMs'>;
+
+/**
  * The shared store: sessions, token lookups and revocations in Redis, with TTLs equal to the token's expiry, atomic
  * multi-key changes (Lua, redis-scripts.ts), tokens sealed at rest (redis-codec.ts), and a local cache
  * (redis-cache.ts) kept honest by pub/sub invalidation.
@@ -67,6 +74,21 @@ export class RedisStore implements SessionStore {
     await Promise.race([store.#live.firstBeat, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
     clearTimeout(timer);
     return store;
+  }
+
+  /**
+   * Opens the store on its own connections, built from plain options (no server configuration needed); `close()`
+   * closes them. Throws a TypeError when the options name no Redis, or two topologies.
+   */
+  static connect(options: RedisConnectOptions, waitMs?: number): Promise<RedisStore> {
+    const { url, clusterNodes, sentinels, sentinelName, sentinelPassword, timeoutMs = DEFAULT_TIMEOUT_MS, prefix, ...store } = options;
+    const client = createRedisClient({ url, clusterNodes, sentinels, sentinelName, sentinelPassword, timeoutMs });
+    return RedisStore.open({ ...store, client, prefix: prefixFor(prefix ?? 'keygate:', clusterNodes !== undefined), heartbeatTimeoutMs: timeoutMs }, waitMs);
+  }
+
+  /** `connect` to the one Redis server at `url` (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS). */
+  static fromUrl(url: string, options: Omit<RedisConnectOptions, 'url'>, waitMs?: number): Promise<RedisStore> {
+    return RedisStore.connect({ ...options, url }, waitMs);
   }
 
   constructor(options: RedisStoreOptions) {
