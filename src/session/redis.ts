@@ -78,9 +78,9 @@ export class RedisStore implements SessionStore {
 
   /**
    * Opens the store on its own connections, built from plain options (no server configuration needed); `close()`
-   * closes them. Throws a TypeError when the options name no Redis, or two topologies.
+   * closes them. Rejects with a TypeError when the options name no Redis, or two topologies, or a bad URL or timeout.
    */
-  static connect(options: RedisConnectOptions, waitMs?: number): Promise<RedisStore> {
+  static async connect(options: RedisConnectOptions, waitMs?: number): Promise<RedisStore> {
     const { url, clusterNodes, sentinels, sentinelName, sentinelPassword, timeoutMs = DEFAULT_TIMEOUT_MS, prefix, ...store } = options;
     const client = createRedisClient({ url, clusterNodes, sentinels, sentinelName, sentinelPassword, timeoutMs });
     return RedisStore.open({ ...store, client, prefix: prefixFor(prefix ?? 'keygate:', clusterNodes !== undefined), heartbeatTimeoutMs: timeoutMs }, waitMs);

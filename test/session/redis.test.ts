@@ -275,6 +275,31 @@ describe('RedisStore specifics', () => {
     }
   });
 
+  it('fromUrl opens a store on its own connections without any configuration; connect rejects options it cannot use', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const store = await RedisStore.fromUrl(redis.url, { secretKeys: [SECRET], prefix, timeoutMs: 500 });
+    try {
+      assert.equal(store.healthy && store.listening, true);
+      const s = session();
+      await store.create(s);
+      assert.deepEqual(await store.getByToken(s.tokenKey), s);
+    } finally {
+      await store.close();
+    }
+    assert.equal(store.healthy, false, 'closed with its connections');
+    const secretKeys = [SECRET];
+    const misuse: [Parameters<typeof RedisStore.connect>[0], RegExp][] = [
+      [{ secretKeys }, /set url, clusterNodes or sentinels/],
+      [{ secretKeys, clusterNodes: [{ host: '127.0.0.1', port: 1 }], sentinels: [{ host: '127.0.0.1', port: 2 }] }, /not both/],
+      [{ secretKeys, sentinels: [{ host: '127.0.0.1', port: 2 }] }, /sentinelName/],
+      [{ secretKeys, url: 'http://user:hunter2@127.0.0.1:6379' }, /^Redis: url must be redis:\/\//],
+      [{ secretKeys, url: redis.url, timeoutMs: 0 }, /timeoutMs/],
+    ];
+    for (const [options, message] of misuse) {
+      await assert.rejects(RedisStore.connect(options), (error: Error) => error instanceof TypeError && message.test(error.message) && !error.message.includes('hunter2'));
+    }
+  });
+
   it('withLock excludes holders on two instances', async () => {
     const prefix = `kgtest-${randomUUID()}:`;
     const a = await openStore({ prefix });
