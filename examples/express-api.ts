@@ -15,14 +15,22 @@
  */
 import express from 'express';
 import type { KeygateOptions } from 'keygate';
-import { createStore, loadConfig, startKeygate } from 'keygate/server';
+import { RedisStore } from 'keygate/redis';
+import { loadConfig, startKeygate } from 'keygate/server';
 import { keygateExpress } from 'keygate/express';
 
 const env = process.env;
 const embedded = env.KEYGATE_EMBED === 'true' ? await startKeygate(loadConfig(env)) : undefined;
 // Logouts through Keygate reach this API only through Keygate's store: the same instance when Keygate runs in this
 // process, or the same Redis (REDIS_URL and SECRET_KEY as given to Keygate) from a separate process.
-const store = embedded?.store ?? (env.REDIS_URL ? await createStore(loadConfig(env)) : undefined);
+const store = embedded?.store ?? (env.REDIS_URL ? await openRedisStore(env.REDIS_URL) : undefined);
+
+/** Keygate's Redis store, opened with the values given to Keygate: its SECRET_KEY (a comma list) and REDIS_PREFIX. */
+async function openRedisStore(url: string): Promise<RedisStore> {
+  const secretKeys = (env.SECRET_KEY ?? '').split(',').map((key) => key.trim()).filter(Boolean);
+  if (secretKeys.length === 0) throw new Error("REDIS_URL is set: set SECRET_KEY too, the same as Keygate's");
+  return RedisStore.fromUrl(url, { secretKeys, prefix: env.REDIS_PREFIX });
+}
 
 const options: KeygateOptions = {
   issuer: embedded?.config.issuerUrl ?? env.KEYGATE_ISSUER ?? 'http://localhost:5000/idp',

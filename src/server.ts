@@ -9,7 +9,6 @@ import type { Keygate } from './keygate/create.js';
 import { callbackUrl } from './oidc/login.js';
 import { MemoryStore } from './session/memory.js';
 import { RedisStore } from './session/redis.js';
-import { createRedisClient } from './session/redis-connect.js';
 import type { SessionStore } from './session/store.js';
 
 export { buildApp, createServerCore, type AppDeps } from './http/app.js';
@@ -92,10 +91,5 @@ function pick(options: StartOptions): Pick<AppDeps, 'fetch' | 'now' | 'jwksCoold
  */
 export async function createStore(config: ServerConfig): Promise<SessionStore> {
   if (config.redis === undefined) return new MemoryStore({ maxEntries: config.sessionMaxEntries });
-  return RedisStore.open({
-    client: createRedisClient(config.redis),
-    secretKeys: config.secretKeys,
-    prefix: config.redis.prefix,
-    heartbeatTimeoutMs: config.redis.timeoutMs,
-  });
+  return RedisStore.connect({ ...config.redis, secretKeys: config.secretKeys });
 }

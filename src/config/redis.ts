@@ -1,3 +1,4 @@
+import { prefixFor } from '../session/redis-connect.js';
 import type { RedisNode, RedisSettings } from './types.js';
 
 type Read = (name: string) => string | undefined;
@@ -55,8 +56,7 @@ export function parseRedisSettings(read: Read, problems: string[]): RedisSetting
 
   let prefix = prefixSetting ?? 'keygate:';
   if (!PREFIX.test(prefix)) problems.push('REDIS_PREFIX: 1 to 64 characters among letters, digits and : _ . - { }');
-  // Cluster: the scripts touch several keys at once, so every key must share one hash slot.
-  if (clusterNodes && !/\{[^{}]+\}/.test(prefix)) prefix = `{${prefix.replace(/:$/, '')}}:`;
+  prefix = prefixFor(prefix, clusterNodes !== undefined);
 
   let timeoutMs = 1_000;
   if (timeoutSetting !== undefined) {

@@ -1,5 +1,6 @@
 /** The server's validated, frozen configuration. Only `src/config/` reads the environment to build it. */
 import type { Allowlist } from '../keygate/validate.js';
+import type { RedisConnectionOptions, RedisNode } from '../session/redis-connect.js';
 
 export interface DevUser {
   email: string;
@@ -15,28 +16,9 @@ export interface RateLimit {
   windowMs: number;
 }
 
-/** A `host:port` of a Redis Cluster node or a Sentinel. */
-export interface RedisNode {
-  host: string;
-  port: number;
-}
-
-/** Where and how the Redis store connects. */
-export interface RedisSettings {
-  /** `REDIS_URL`: the server (standalone), or the credentials, TLS and database for Cluster and Sentinel. */
-  url: string | undefined;
-  /** `REDIS_CLUSTER_NODES`: seed nodes; Cluster mode when set. */
-  clusterNodes: readonly RedisNode[] | undefined;
-  /** `REDIS_SENTINELS`: Sentinel mode when set, with `sentinelName` (`REDIS_SENTINEL_NAME`). */
-  sentinels: readonly RedisNode[] | undefined;
-  sentinelName: string | undefined;
-  /** `REDIS_SENTINEL_PASSWORD`: the Sentinels' own password, when they have one. */
-  sentinelPassword: string | undefined;
-  /** `REDIS_PREFIX`: prefix of every key and channel; a `{hash tag}` in Cluster mode. */
-  prefix: string;
-  /** `REDIS_TIMEOUT_MS`: command timeout and heartbeat deadline. */
-  timeoutMs: number;
-}
+/** Where and how the Redis store connects (`REDIS_URL`, `REDIS_CLUSTER_NODES`, `REDIS_SENTINELS`, …), and its key prefix (`REDIS_PREFIX`). */
+export type RedisSettings = RedisConnectionOptions & { prefix: string; timeoutMs: number };
+export type { RedisNode };
 
 export interface ServerConfig {
   /** `dev`: embedded development provider; `provider`: a real OpenID Provider (Auth0 or any issuer). */

@@ -4,6 +4,7 @@
  * (all of Keygate's keys share one hash slot in Cluster mode, see redis-connect.ts). KEYS[1] is the main key, which
  * routes the script to its node. Times are milliseconds of the store's clock, passed in as ARGV.
  */
+import type { RedisClient } from './redis-connect.js';
 
 /** Shared helpers, prepended to the scripts that need them. */
 const HELPERS = `
@@ -142,3 +143,34 @@ export const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * heartbeat echo: KEYS[1] epoch (only to route the script to the node that owns Keygate's hash slot); ARGV channel,
+ * message. Published from the node that publishes every invalidation, so the echo comes back after all of them.
+ */
+export const ECHO = `
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1
+`;
+
+/** The scripts as commands of a client (see `withScripts`). */
+export interface Scripts {
+  kgCreate(key: string, ...args: string[]): Promise<number>;
+  kgByToken(key: string, prefix: string): Promise<string | null>;
+  kgDelete(key: string, ...args: string[]): Promise<[number, string?]>;
+  kgRevoke(key: string, ...args: string[]): Promise<number>;
+  kgRotate(key: string, ...args: string[]): Promise<[string, string] | null>;
+  kgList(key: string, prefix: string): Promise<string[]>;
+  kgStats(key: string, prefix: string, now: string): Promise<[number, number]>;
+  kgUnlock(key: string, token: string): Promise<number>;
+  kgEcho(key: string, channel: string, message: string): Promise<number>;
+}
+
+export type ScriptedClient = RedisClient & Scripts;
+
+/** Defines every script on the client (ioredis sends EVALSHA, and the script itself when Redis does not know it). */
+export function withScripts(client: RedisClient): ScriptedClient {
+  const scripts = { kgCreate: CREATE, kgByToken: BY_TOKEN, kgDelete: DELETE, kgRevoke: REVOKE, kgRotate: ROTATE, kgList: LIST, kgStats: STATS, kgUnlock: UNLOCK, kgEcho: ECHO };
+  for (const [name, lua] of Object.entries(scripts)) client.defineCommand(name, { numberOfKeys: 1, lua });
+  return client as ScriptedClient;
+}

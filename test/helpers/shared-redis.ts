@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/index.js';
 import { startDevIdp, type RunningDevIdp } from '../../src/dev-idp/index.js';
 import { startKeygate, type RunningKeygate } from '../../src/server.js';
+import type { SessionStore } from '../../src/session/store.js';
 import { freePort } from './net.js';
 
 export const CLIENT_ID = 'keygate-shared';
@@ -26,8 +27,8 @@ export interface Instance extends RunningKeygate {
 export interface SharedSetup {
   idp: RunningDevIdp;
   ports: number[];
-  /** Starts (or restarts) a Keygate on `ports[index]` against `redisUrl`, in this process. */
-  startInstance(index: number, redisUrl: string, env?: Record<string, string>): Promise<Instance>;
+  /** Starts (or restarts) a Keygate on `ports[index]` against `redisUrl`, in this process (on `store` when given). */
+  startInstance(index: number, redisUrl: string, env?: Record<string, string>, store?: SessionStore): Promise<Instance>;
   /** Starts a Keygate on `ports[index]` as its own process (the `keygate` command); stop it with `stop()`. */
   spawnInstance(index: number, redisUrl: string): Promise<{ base: URL; pid: number; stop(): Promise<void> }>;
 }
@@ -63,10 +64,10 @@ export async function sharedSetup(count: number): Promise<SharedSetup> {
   return {
     idp,
     ports,
-    async startInstance(index, redisUrl, env = {}) {
+    async startInstance(index, redisUrl, env = {}, store) {
       const port = ports[index]!;
       const config = loadConfig({ ...envFor(port, redisUrl), ...env });
-      const running = await startKeygate(config, { logger: false });
+      const running = await startKeygate(config, { logger: false, ...(store ? { store } : {}) });
       return { ...running, base: new URL(`http://127.0.0.1:${port}`), port };
     },
     async spawnInstance(index, redisUrl) {

@@ -2,20 +2,26 @@
  * Redis faults, fail closed: stopped, frozen (SIGSTOP) and unreachable. Keygate must notice within 2 s (command
  * timeouts and a heartbeat), then answer 503 temporarily_unavailable on /protected (never 200 from its cache, never
  * 500, never a hang), 503 on /readyz and a clear page on /login; and recover by itself within 5 s once Redis is back.
- * The measured detection and recovery times are printed.
+ * And an invalidation channel that falls silent while Redis answers: a logout elsewhere is honoured within one
+ * heartbeat. The measured detection and recovery times are printed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../helpers/agent.js';
+import { RedisStore } from '../../src/session/redis.js';
+import { createRedisClient } from '../../src/session/redis-connect.js';
 import { loginAs, textOf } from '../helpers/keygate.js';
 import { freePort } from '../helpers/net.js';
 import { TestRedis } from '../helpers/redis.js';
-import { callProtected, sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
+import { callProtected, logoutWithToken, SECRET_KEY, sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const DETECT_MS = 2_000;
 const RECOVER_MS = 5_000;
 /** One request may wait for one command timeout (1 s) before its 503; this bounds "never a hang". */
 const ANSWER_MS = 1_500;
+/** The store's default heartbeat period: a silent invalidation channel may keep a logout unseen at most this long. */
+const HEARTBEAT_MS = 500;
 
 interface Watch {
   /** ms from the fault until /protected answered `status` and kept answering it. */
@@ -138,6 +144,33 @@ describe('Redis faults, fail closed', () => {
       await assertDownPages(nowhere);
     } finally {
       await nowhere.close();
+    }
+  });
+
+  it('silent invalidation channel, Redis still answering: a logout on A is honoured on B within one heartbeat, never a 503', async () => {
+    // B's commands go straight to Redis; its subscriber goes through a proxy that stops carrying anything.
+    const proxy = await TcpProxy.start(redis.port);
+    const store = await RedisStore.open({
+      client: createRedisClient({ url: redis.url }),
+      subscriber: createRedisClient({ url: `redis://127.0.0.1:${proxy.port}` }),
+      secretKeys: [SECRET_KEY],
+    });
+    const b = await setup.startInstance(1, redis.url, {}, store);
+    try {
+      const { token } = await loginAs(new Agent(), kg.base, 'alice@example.com', 'alice');
+      assert.equal((await callProtected(b.base, token)).status, 200);
+      assert.equal((await callProtected(b.base, token)).status, 200, 'cached on B now');
+      proxy.hold();
+      const loggedOutAt = performance.now();
+      assert.equal((await logoutWithToken(kg.base, token)).status, 200);
+      const honoured = await watchUntil(b.base, token, 401, loggedOutAt, HEARTBEAT_MS + 250, [200, 401]);
+      timings.silent_channel_logout = honoured.after;
+      assert.ok(!honoured.statuses.slice(honoured.statuses.indexOf(401)).includes(200));
+      assert.equal((await callProtected(b.base, token)).status, 401, 'and stays honoured');
+    } finally {
+      proxy.release();
+      await b.close();
+      await proxy.close();
     }
   });
 });

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { RedisStore } from '../../src/session/redis.js';
-import { createRedisClient } from '../../src/session/redis-connect.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
 import { sessionStoreContract } from './contract.js';
 
@@ -16,14 +15,14 @@ before(async () => {
 });
 after(async () => cluster?.stop());
 
-/** Built from the configuration, as Keygate does: REDIS_CLUSTER_NODES, the prefix turned into a hash tag. */
+/** Opened from the configuration, as Keygate does: REDIS_CLUSTER_NODES, the prefix turned into a hash tag. */
 function openStore(now?: () => number, prefix = `kgtest-${randomUUID()}:`): Promise<RedisStore> {
   const config = loadConfig({
     REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
     REDIS_PREFIX: prefix,
   });
   assert.match(config.redis!.prefix, /^\{kgtest-[0-9a-f-]+\}:$/);
-  return RedisStore.open({ client: createRedisClient(config.redis!), secretKeys: [SECRET], prefix: config.redis!.prefix, ...(now ? { now } : {}) }, 5_000);
+  return RedisStore.connect({ ...config.redis!, secretKeys: [SECRET], ...(now ? { now } : {}) }, 5_000);
 }
 
 sessionStoreContract('RedisStore on a Redis Cluster (SessionStore contract, three real redis-server nodes)', (clock) => openStore(clock.now));

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { RedisStore } from '../../src/session/redis.js';
-import { createRedisClient } from '../../src/session/redis-connect.js';
 import { TestRedis } from '../helpers/redis.js';
 import { sessionStoreContract } from './contract.js';
 
@@ -31,7 +30,7 @@ sessionStoreContract('RedisStore through Redis Sentinel (SessionStore contract, 
     REDIS_SENTINEL_NAME: 'keygate-master',
     REDIS_PREFIX: `kgtest-${randomUUID()}:`,
   });
-  const store = await RedisStore.open({ client: createRedisClient(config.redis!), secretKeys: ['sentinel-test-key-0123456789abcdefghij'], prefix: config.redis!.prefix, now: clock.now }, 5_000);
+  const store = await RedisStore.connect({ ...config.redis!, secretKeys: ['sentinel-test-key-0123456789abcdefghij'], now: clock.now }, 5_000);
   assert.ok(store.healthy, 'connected to the master the sentinel named');
   return store;
 });

@@ -17,12 +17,13 @@ before(async () => {
 after(async () => redis.stop());
 
 /** A store on the shared test server, under its own prefix so that counts never mix between tests. */
-function openStore(options: { now?: () => number; prefix?: string; secretKeys?: string[] } = {}): Promise<RedisStore> {
+function openStore(options: { now?: () => number; prefix?: string; secretKeys?: string[]; heartbeatMs?: number } = {}): Promise<RedisStore> {
   return RedisStore.open({
     client: new Redis({ port: redis.port, host: '127.0.0.1', commandTimeout: 1_000, enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
     secretKeys: options.secretKeys ?? [SECRET],
     prefix: options.prefix ?? `kgtest-${randomUUID()}:`,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
 }
 
@@ -104,7 +105,8 @@ describe('RedisStore specifics', () => {
   });
 
   it('a repeated token lookup is answered from the local cache (no Redis call), a revocation check too', async () => {
-    const store = await openStore();
+    // A long heartbeat period: no heartbeat command falls between the two counts.
+    const store = await openStore({ heartbeatMs: 60_000 });
     const admin = new Redis({ port: redis.port, host: '127.0.0.1' });
     const calls = async () => {
       const info = await admin.info('commandstats');
@@ -231,6 +233,70 @@ describe('RedisStore specifics', () => {
       await a.close();
       await b.close();
       await proxy.close();
+    }
+  });
+
+  it('a silent invalidation channel while Redis answers: a logout on another instance is honoured here within one heartbeat', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const heartbeatMs = 500;
+    const proxy = await TcpProxy.start(redis.port);
+    const options = { commandTimeout: 1_000, enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+    const a = await openStore({ prefix });
+    // b's commands go straight to Redis; only its subscriber goes through the proxy.
+    const b = await RedisStore.open({
+      client: new Redis({ host: '127.0.0.1', port: redis.port, ...options }),
+      subscriber: new Redis({ host: '127.0.0.1', port: proxy.port, ...options }),
+      secretKeys: [SECRET],
+      prefix,
+      heartbeatMs,
+    });
+    try {
+      const s = session();
+      await a.create(s);
+      assert.deepEqual(await b.getByToken(s.tokenKey), s);
+      assert.equal(await b.isRevoked(s.tokenKey), false); // both answers now cached on b
+      proxy.hold();
+      const loggedOutAt = performance.now();
+      assert.equal(await a.delete(s.id), true); // b cannot hear this
+      // Every answer on the way comes from b without an error (Redis still answers): the cached session, then none.
+      while ((await b.getByToken(s.tokenKey)) !== undefined) {
+        assert.ok(performance.now() - loggedOutAt < 3_000, 'the logout is never honoured');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const honouredMs = performance.now() - loggedOutAt;
+      assert.ok(honouredMs <= heartbeatMs + 100, `the logout was honoured after ${honouredMs.toFixed(0)} ms`);
+      assert.equal(await b.isRevoked(s.tokenKey), true);
+      assert.equal(b.healthy, true);
+    } finally {
+      proxy.release();
+      await a.close();
+      await b.close();
+      await proxy.close();
+    }
+  });
+
+  it('fromUrl opens a store on its own connections without any configuration; connect rejects options it cannot use', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const store = await RedisStore.fromUrl(redis.url, { secretKeys: [SECRET], prefix, timeoutMs: 500 });
+    try {
+      assert.equal(store.healthy && store.listening, true);
+      const s = session();
+      await store.create(s);
+      assert.deepEqual(await store.getByToken(s.tokenKey), s);
+    } finally {
+      await store.close();
+    }
+    assert.equal(store.healthy, false, 'closed with its connections');
+    const secretKeys = [SECRET];
+    const misuse: [Parameters<typeof RedisStore.connect>[0], RegExp][] = [
+      [{ secretKeys }, /set url, clusterNodes or sentinels/],
+      [{ secretKeys, clusterNodes: [{ host: '127.0.0.1', port: 1 }], sentinels: [{ host: '127.0.0.1', port: 2 }] }, /not both/],
+      [{ secretKeys, sentinels: [{ host: '127.0.0.1', port: 2 }] }, /sentinelName/],
+      [{ secretKeys, url: 'http://user:hunter2@127.0.0.1:6379' }, /^Redis: url must be redis:\/\//],
+      [{ secretKeys, url: redis.url, timeoutMs: 0 }, /timeoutMs/],
+    ];
+    for (const [options, message] of misuse) {
+      await assert.rejects(RedisStore.connect(options), (error: Error) => error instanceof TypeError && message.test(error.message) && !error.message.includes('hunter2'));
     }
   });
 
