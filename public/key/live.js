@@ -119,7 +119,11 @@ export function startLiveCheck() {
       redirect: 'error',
       signal: controller.signal,
     })
-      .then((res) => res.text().then((text) => handle(res, text)))
+      .then((res) => res.text().then((text) => {
+        // Renewed while this request was out: the old token was just revoked, so its 401 says nothing about the
+        // login. Shown, it would flash "Not logged in" after every renewal; the next check uses the new token.
+        if ((tokenEl.value || '').trim() === token) handle(res, text);
+      }))
       .catch((e) => {
         const timedOut = e && e.name === 'AbortError';
         setState('down', 'Keygate unreachable', false);

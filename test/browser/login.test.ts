@@ -190,6 +190,21 @@ describe('the key page in real headless Chromium', () => {
         if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
       });
       page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+      // Every state the live panel shows, from its first paint on.
+      await page.addInitScript(`new MutationObserver((changes) => {
+        for (const change of changes) if (change.target.id === 'live') (window.__liveStates ??= []).push(change.target.getAttribute('data-state'));
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });`);
+      // The page's first check of /protected is held back (an injected network delay) until the renewal has
+      // replaced the token it carries: the old token is revoked by then and the server answers 401.
+      let held = false;
+      await page.route('**/protected', async (route) => {
+        if (!held) {
+          held = true;
+          // A renewal that never comes fails the test below; the request goes on either way.
+          await page.waitForFunction(() => /^Renewed at/.test(document.getElementById('renew-status')?.textContent ?? ''), undefined, { timeout: 5000 }).catch(() => undefined);
+        }
+        await route.continue();
+      });
       await page.goto(new URL('/login', renewing.base).href);
       await signInAtProvider(page, 'alice@example.com', 'alice', renewing.base.origin);
       await page.waitForFunction(() => /^Renewed at/.test(document.getElementById('renew-status')?.textContent ?? ''), undefined, { timeout: 5000 });
@@ -197,6 +212,9 @@ describe('the key page in real headless Chromium', () => {
       const [session] = await renewing.store.listBySubject('dev|alice@example.com');
       assert.equal(session?.apiToken, token, 'the page shows the token the server now holds');
       await page.waitForFunction(() => document.getElementById('logged-in')?.checked === true, undefined, { timeout: 5000 });
+      // The check that was out with the old token when the renewal revoked it did not flash "Not logged in".
+      assert.ok(held);
+      assert.deepEqual([...new Set((await page.evaluate('window.__liveStates')) as string[])], ['ok'], 'the live panel stayed logged in');
 
       await page.getByRole('button', { name: 'Log out everywhere' }).click();
       await page.waitForURL(/\/idp\/session\/end/);
