@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeHtml } from '../src/pages/html.js';
 import { layout } from '../src/pages/layout.js';
@@ -8,8 +9,24 @@ import { renderLoginPage } from '../src/pages/login.js';
 import { renderKeyPage, type KeyPageOptions } from '../src/pages/key.js';
 import { renderErrorPage } from '../src/pages/error.js';
 import { renderLogoutConfirmPage } from '../src/pages/logout.js';
+import * as format from '../public/key/format.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+
+/** The browser's JavaScript: every .js file under public/, by its path there ("key.js", "key/live.js"). */
+function browserModules(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const found of readdirSync(PUBLIC_DIR, { recursive: true, encoding: 'utf8' })) {
+    const path = found.split('\\').join('/');
+    if (path.endsWith('.js')) files.set(path, readFileSync(PUBLIC_DIR + path, 'utf8'));
+  }
+  return files;
+}
+
+/** The specifiers of a module's static imports: `import … from '…'` and `import '…'`. */
+function importsOf(js: string): string[] {
+  return [...js.matchAll(/^\s*import\b(?:[^'"]*?\bfrom)?\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+}
 
 const HOSTILE = [
   '<script>alert(1)</script>',
@@ -105,7 +122,7 @@ test('hostile values never appear raw, only escaped', () => {
       assert.ok(!html.includes(fragment), `${name}: raw ${fragment}`);
     }
     assert.ok(!html.includes('<script>alert'), `${name}: raw script`);
-    // The only image element is the key page's empty picture slot, which key.js fills with data: images only.
+    // The only image element is the key page's empty picture slot, which its script fills with data: images only.
     assert.ok(!html.replace('<img id="live-picture-img" class="avatar large" alt="" hidden>', '').includes('<img'), `${name}: raw img`);
     assert.ok(!/<textarea[^>]*>[^<]*<\/textarea>[^]*<\/textarea>/.test(html), `${name}: textarea broken out of`);
   }
@@ -171,7 +188,7 @@ test('key page: token, curl line, expiry, live panel ids, Log out form', () => {
   assert.match(html, /<form class="logout-form" method="post" action="\/logout">\s*<button class="button danger" type="submit">Log out<\/button>/);
   assert.ok(html.includes('data-protected-url="/protected"'), 'same-origin path for fetch');
   assert.ok(!html.includes(`href="${PROTECTED_URL}`), 'no link carrying the protected URL');
-  assert.ok(html.includes('<script src="/static/key.js" defer></script>'));
+  assert.ok(html.includes('<script type="module" src="/static/key.js"></script>'), 'key.js loaded as an ES module');
   assert.ok(html.includes('ID token'));
   assert.ok(html.includes('&quot;alg&quot;: &quot;RS256&quot;'), 'pretty-printed header');
   assert.ok(html.includes('&quot;exp&quot;: 2000000000'), 'pretty-printed claims');
@@ -253,13 +270,79 @@ test('every /static/<name> a page references exists in public/', () => {
   }
 });
 
-test('public/key.js stays within the rules: no innerHTML, same-origin fetch with the bearer header', () => {
-  const js = readFileSync(PUBLIC_DIR + 'key.js', 'utf8');
-  assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(js), 'no HTML sinks');
+test('the key page\'s modules stay within the rules: no innerHTML, same-origin fetch with the bearer header', () => {
+  const modules = browserModules();
+  assert.ok(modules.has('key.js'));
+  const js = [...modules.values()].join('\n');
+  for (const [name, source] of modules) {
+    assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|import\(/.test(source), `${name}: an HTML sink or dynamic code`);
+  }
   for (const s of ["'Bearer ' + token", "cache: 'no-store'", "credentials: 'omit'", 'navigator.clipboard', 'AbortController', 'Keygate unreachable', 'setTimeout(check']) {
-    assert.ok(js.includes(s), `key.js lacks ${s}`);
+    assert.ok(js.includes(s), `the key page's modules lack ${s}`);
   }
   assert.ok(!/setInterval\(check/.test(js), 'requests are chained, not stacked');
   const css = readFileSync(PUBLIC_DIR + 'keygate.css', 'utf8');
   assert.ok(!/@import|url\(\s*["']?https?:/i.test(css), 'no external CSS resources');
+});
+
+test('key.js imports its modules by relative URL, every import resolves to a file in public/, none is left unused', () => {
+  const modules = browserModules();
+  const reached = new Set<string>();
+  const pending = ['key.js'];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (reached.has(name)) continue;
+    reached.add(name);
+    for (const specifier of importsOf(modules.get(name)!)) {
+      // Relative, with its extension: the browser resolves it against /static/<name> with no import map.
+      assert.match(specifier, /^\.\.?\/[\w./-]+\.js$/, `${name} imports ${specifier}`);
+      const target = posix.normalize(posix.join(dirname(name), specifier));
+      assert.ok(!target.startsWith('..'), `${name} imports ${specifier}, outside public/`);
+      assert.ok(modules.has(target), `${name} imports ${specifier}: public/${target} missing`);
+      pending.push(target);
+    }
+  }
+  assert.deepEqual([...modules.keys()].filter((name) => !reached.has(name)).sort(), [], 'modules nothing imports');
+});
+
+test('format.js is the one copy of the helpers the server and the browser share', () => {
+  // Its declared types name exactly what it exports.
+  const declared = [...readFileSync(PUBLIC_DIR + 'key/format.d.ts', 'utf8').matchAll(/export declare function (\w+)/g)].map((m) => m[1]!);
+  assert.deepEqual(declared.sort(), Object.keys(format).sort());
+  // No function is defined both in the browser's modules and in the server's pages.
+  const defined = (source: string) => new Set([...source.matchAll(/\bfunction\s+(\w+)/g)].map((m) => m[1]!));
+  const browser = defined([...browserModules().values()].join('\n'));
+  const pagesDir = fileURLToPath(new URL('../src/pages/', import.meta.url));
+  for (const file of readdirSync(pagesDir)) {
+    for (const name of defined(readFileSync(pagesDir + file, 'utf8'))) {
+      assert.ok(!browser.has(name), `${name} is defined in src/pages/${file} and in public/`);
+    }
+  }
+});
+
+test('format.js: expiry wording, initials, avatar colour, pretty JSON', () => {
+  assert.equal(format.expiryText(undefined, 0), 'no expiry claim');
+  assert.equal(format.expiryText(Number.NaN, 0), 'no expiry claim');
+  assert.equal(format.expiryText(100, 100), 'expired');
+  assert.equal(format.expiryText(100, 150), 'expired');
+  assert.equal(format.expiryText(100 + 59 * 60 + 12, 100), 'expires in 59:12');
+  assert.equal(format.expiryText(3723, 0), 'expires in 1:02:03');
+  // The browser's clock carries a fraction: 61.4 s left is still "1:01".
+  assert.equal(format.expiryText(1000, 938.6), 'expires in 1:01');
+  assert.equal(format.initials({ name: '  Ada   King Lovelace ' }), 'AL');
+  assert.equal(format.initials({ name: 'ada' }), 'A');
+  assert.equal(format.initials({ name: '😀 émile' }), '😀É');
+  assert.equal(format.initials({ email: 'bob@example.com', sub: 'x' }), 'B');
+  assert.equal(format.initials({ email: '', sub: 'zed' }), 'Z');
+  assert.equal(format.initials({ name: 42, email: ['x'], sub: 'q' }), 'Q', 'values that are not strings are ignored');
+  assert.equal(format.initials({}), '?');
+  assert.equal(format.initials(null), '?');
+  assert.match(format.avatarColorClass('user-1'), /^avatar-c[0-5]$/);
+  assert.equal(format.avatarColorClass('user-1'), format.avatarColorClass('user-1'));
+  assert.equal(format.prettyJson({ a: 1, b: [2] }), '{\n  "a": 1,\n  "b": [\n    2\n  ]\n}');
+  assert.equal(format.prettyJson({ n: 10n }), '{\n  "n": "10"\n}');
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  assert.equal(format.prettyJson(cycle), '(value cannot be shown as JSON)');
+  assert.equal(format.prettyJson(undefined), 'undefined');
 });

@@ -1,4 +1,6 @@
-import { escapeHtml, prettyJson } from './html.js';
+// The formatting the browser modules use too: one file, imported here and loaded by the page (public/key.js).
+import { avatarColorClass, expiryText, initials, prettyJson } from '../../public/key/format.js';
+import { escapeHtml } from './html.js';
 import { layout } from './layout.js';
 
 export interface KeyPageOptions {
@@ -16,26 +18,6 @@ export interface KeyPageOptions {
   logoutAction: string;
   /** When REFRESH is on: the page renews the token through this endpoint this many seconds before it expires. */
   refresh?: { action: string; beforeSeconds: number };
-}
-
-/** Up to two letters for an avatar: from the name, else the e-mail, else the subject. */
-export function initials(profile: { sub?: string; email?: string; name?: string }): string {
-  const name = (profile.name ?? '').trim();
-  if (name) {
-    const words = name.split(/\s+/u).filter(Boolean);
-    const first = Array.from(words[0] ?? '')[0] ?? '';
-    const last = words.length > 1 ? (Array.from(words[words.length - 1] ?? '')[0] ?? '') : '';
-    return (first + last).toUpperCase() || '?';
-  }
-  const source = (profile.email ?? profile.sub ?? '').trim();
-  return (Array.from(source)[0] ?? '?').toUpperCase();
-}
-
-/** A stable colour class (avatar-c0 … avatar-c5) for an identity, so the avatar does not need an inline style. */
-export function avatarColorClass(seed: string): string {
-  let h = 0;
-  for (let i = 0; i < seed.length; i++) h = (h * 31 + seed.charCodeAt(i)) >>> 0;
-  return `avatar-c${h % 6}`;
 }
 
 /** The same-origin path of the protected URL, for the browser's fetch. */
@@ -56,18 +38,6 @@ function isoTime(seconds: number | undefined): string {
   if (seconds === undefined) return '';
   const d = new Date(seconds * 1000);
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
-}
-
-/** "expires in 59:12" / "expires in 1:02:03" / "expired" — the same wording public/key.js uses. */
-export function expiryText(exp: number | undefined, nowSeconds: number): string {
-  if (exp === undefined) return 'no expiry claim';
-  const left = exp - nowSeconds;
-  if (left <= 0) return 'expired';
-  const h = Math.floor(left / 3600);
-  const m = Math.floor((left % 3600) / 60);
-  const s = left % 60;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return h > 0 ? `expires in ${h}:${two(m)}:${two(s)}` : `expires in ${m}:${two(s)}`;
 }
 
 export function renderKeyPage(o: KeyPageOptions): string {

@@ -4,7 +4,7 @@ export interface LayoutOptions {
   title: string;
   /** Trusted HTML built by a page function (every interpolated value already escaped). */
   body: string;
-  /** Names of files under /static/ to load as external scripts (deferred). */
+  /** Names of files under /static/ to load as ES modules (deferred by nature; they import their siblings by relative URL). */
   scripts?: string[];
 }
 
@@ -18,7 +18,7 @@ const KEY_ICON =
 /** Wraps page content in a complete HTML document that works under Keygate's strict CSP. */
 export function layout(opts: LayoutOptions): string {
   const scripts = (opts.scripts ?? [])
-    .map((name) => `  <script src="${escapeHtml(staticHref(name))}" defer></script>\n`)
+    .map((name) => `  <script type="module" src="${escapeHtml(staticHref(name))}"></script>\n`)
     .join('');
   return `<!doctype html>
 <html lang="en">

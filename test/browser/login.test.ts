@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,20 @@ import { startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 declare const document: { getElementById(id: string): { textContent: string | null; checked?: boolean } | null };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Every script under public/ as the browser fetches it: /static/key.js, /static/key/live.js, … */
+const MODULE_URLS = readdirSync(new URL('../../public/', import.meta.url), { recursive: true, encoding: 'utf8' })
+  .filter((name) => name.endsWith('.js'))
+  .map((name) => `/static/${name.split('\\').join('/')}`)
+  .sort();
+
+/**
+ * Runs in the page before its own scripts (injected by the browser's debugging protocol, so the CSP does not
+ * apply to it): keeps the browser's own report of every CSP violation, which console text may not carry.
+ */
+const RECORD_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) => {
+  (window.__cspViolations ??= []).push(e.violatedDirective + ' ' + e.blockedURI);
+});`;
 
 describe('the key page in real headless Chromium', () => {
   let kg: TestKeygate;
@@ -97,6 +111,60 @@ describe('the key page in real headless Chromium', () => {
     await context.close();
   });
 
+  it('loads the key page as ES modules under the strict CSP, with no violation, and the page keeps updating', async () => {
+    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await context.newPage();
+    await page.addInitScript(RECORD_CSP_VIOLATIONS);
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      // The key page and its modules; the provider's own pages (and their favicon) are not under test here.
+      const where = message.location().url ? new URL(message.location().url) : undefined;
+      if (message.type() === 'error' && (!where || /^\/(?:key$|static\/)/.test(where.pathname))) errors.push(`${message.text()} (${where?.pathname})`);
+    });
+    page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+    const scripts = new Map<string, string>();
+    page.on('response', (response) => {
+      const url = new URL(response.url());
+      if (url.pathname.endsWith('.js')) scripts.set(url.pathname, `${response.status()} ${response.headers()['content-type']}`);
+    });
+
+    await page.goto(new URL('/login', kg.base).href);
+    await signInAtProvider(page, 'bob@example.com', 'bob');
+    await page.waitForFunction(() => document.getElementById('live-email')?.textContent === 'bob@example.com', undefined, { timeout: 5000 });
+
+    // The entry module and every module it imports came from this server, as JavaScript.
+    assert.deepEqual([...scripts.keys()].sort(), MODULE_URLS);
+    for (const [url, answer] of scripts) assert.equal(answer, '200 text/javascript; charset=utf-8', url);
+
+    // Each module does its part. The live avatar comes from format.js, the very file the server rendered the page
+    // head's avatar with, so for the same profile both show the same letters in the same colour.
+    const rendered = page.locator('.identity .avatar');
+    assert.equal(await page.textContent('#live-avatar'), await rendered.textContent());
+    assert.notEqual(await page.textContent('#live-avatar'), '?');
+    const colour = /avatar-c[0-5]/.exec((await rendered.getAttribute('class')) ?? '')?.[0];
+    assert.ok(colour && ((await page.getAttribute('#live-avatar', 'class')) ?? '').split(' ').includes(colour));
+    // The countdown ticks, times are shown in local time, Copy copies.
+    const first = await page.textContent('#expires-in');
+    await page.waitForFunction((before) => document.getElementById('expires-in')?.textContent !== before, first, { timeout: 3000 });
+    assert.match((await page.textContent('#expires-in')) ?? '', /^expires in \d+:\d\d$/);
+    assert.match((await page.getAttribute('time', 'title')) ?? '', /^\d{4}-\d\d-\d\dT/);
+    await page.locator('button[data-copy="token"]').click();
+    await page.waitForFunction(() => document.getElementById('token-card')?.textContent?.includes('Copied.') === true, undefined, { timeout: 3000 });
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), (await page.inputValue('#token')).trim());
+
+    assert.deepEqual(await page.evaluate('window.__cspViolations ?? []'), [], 'no CSP violation reported by the browser');
+    assert.deepEqual(errors, [], 'no console errors or script errors');
+    // The probe itself works: an image from another origin is refused and reported.
+    await page.evaluate(`new Promise((resolve) => {
+      document.addEventListener('securitypolicyviolation', resolve, { once: true });
+      const img = document.createElement('img');
+      img.src = 'http://127.0.0.1:9/blocked.png';
+      document.body.append(img);
+    })`);
+    assert.deepEqual(await page.evaluate('window.__cspViolations'), ['img-src http://127.0.0.1:9/blocked.png']);
+    await context.close();
+  });
+
   it('the live panel notices a logout made elsewhere within a few seconds', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -138,6 +206,21 @@ describe('the key page in real headless Chromium', () => {
         if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
       });
       page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+      // Every state the live panel shows, from its first paint on.
+      await page.addInitScript(`new MutationObserver((changes) => {
+        for (const change of changes) if (change.target.id === 'live') (window.__liveStates ??= []).push(change.target.getAttribute('data-state'));
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });`);
+      // The page's first check of /protected is held back (an injected network delay) until the renewal has
+      // replaced the token it carries: the old token is revoked by then and the server answers 401.
+      let held = false;
+      await page.route('**/protected', async (route) => {
+        if (!held) {
+          held = true;
+          // A renewal that never comes fails the test below; the request goes on either way.
+          await page.waitForFunction(() => /^Renewed at/.test(document.getElementById('renew-status')?.textContent ?? ''), undefined, { timeout: 5000 }).catch(() => undefined);
+        }
+        await route.continue();
+      });
       await page.goto(new URL('/login', renewing.base).href);
       await signInAtProvider(page, 'alice@example.com', 'alice', renewing.base.origin);
       await page.waitForFunction(() => /^Renewed at/.test(document.getElementById('renew-status')?.textContent ?? ''), undefined, { timeout: 5000 });
@@ -145,6 +228,9 @@ describe('the key page in real headless Chromium', () => {
       const [session] = await renewing.store.listBySubject('dev|alice@example.com');
       assert.equal(session?.apiToken, token, 'the page shows the token the server now holds');
       await page.waitForFunction(() => document.getElementById('logged-in')?.checked === true, undefined, { timeout: 5000 });
+      // The check that was out with the old token when the renewal revoked it did not flash "Not logged in".
+      assert.ok(held);
+      assert.deepEqual([...new Set((await page.evaluate('window.__liveStates')) as string[])], ['ok'], 'the live panel stayed logged in');
 
       await page.getByRole('button', { name: 'Log out everywhere' }).click();
       await page.waitForURL(/\/idp\/session\/end/);

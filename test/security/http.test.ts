@@ -164,6 +164,7 @@ describe('HTTP-level hostile requests', () => {
       kg.app.inject({ method: 'POST', url: '/logout', headers: { 'content-type': 'application/json' }, payload: '{bad' }),
       kg.app.inject({ method: 'GET', url: '/healthz' }),
       kg.app.inject({ method: 'DELETE', url: '/protected' }),
+      kg.app.inject({ method: 'GET', url: '/static/key/live.js' }),
     ]);
     for (const r of answers) {
       const where = `${r.statusCode} ${r.raw.req.url}`;
@@ -174,6 +175,11 @@ describe('HTTP-level hostile requests', () => {
       assert.ok(r.statusCode < 500, where);
     }
     assert.equal(answers[8]!.statusCode, 200, 'the static file exists');
+    // Module scripts run only when served with a JavaScript type (nosniff makes browsers strict about it).
+    for (const module of [answers[8]!, answers[13]!]) {
+      assert.equal(module.statusCode, 200, module.raw.req.url);
+      assert.equal(module.headers['content-type'], 'text/javascript; charset=utf-8', module.raw.req.url);
+    }
   });
 
   it('HT-12 /protected never allows credentials cross-origin, whatever Origin is sent', async () => {
@@ -195,7 +201,7 @@ describe('HTTP-level hostile requests', () => {
   });
 
   it('HT-14 malformed URLs (bad percent-encoding, NUL, overlong paths) answer 4xx, never 500', async () => {
-    for (const url of ['/protected%', '/%E0%A4%A', '/callback?state=%ZZ&code=%', '/static/%00', `/static/${'a'.repeat(300)}`, '/..%2f..%2fetc%2fpasswd', '/static/..%2F..%2Fpackage.json']) {
+    for (const url of ['/protected%', '/%E0%A4%A', '/callback?state=%ZZ&code=%', '/static/%00', `/static/${'a'.repeat(300)}`, '/..%2f..%2fetc%2fpasswd', '/static/..%2F..%2Fpackage.json', '/static/key/..%2F..%2Fpackage.json', '/static/key/../../package.json', '/static/key/%2e%2e/%2e%2e/package.json', '/static/key/format.d.ts', '/static/key/']) {
       const r = await kg.app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
       assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${url} → ${r.statusCode}`);
       assert.doesNotMatch(r.body, /"name": ?"keygate"/);

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, sep } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as jose from 'jose';
 import { renderKeyPage } from '../../pages/key.js';
@@ -17,17 +17,22 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** The few static files, read once at start-up and served from memory (no path ever reaches the file system). */
+/**
+ * The few static files, read once at start-up and served from memory (no path ever reaches the file system).
+ * Keyed by their path under public/ ("key.js", "key/live.js"), so a module's relative imports resolve to
+ * /static/key/… exactly as the files sit on disk; types the route does not serve (format.d.ts) are left out.
+ */
 function loadStatic(): Map<string, { body: Buffer; type: string }> {
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const name of readdirSync(PUBLIC_DIR)) {
-    const type = TYPES[extname(name)];
-    if (type !== undefined) files.set(name, { body: readFileSync(new URL(name, PUBLIC_DIR)), type });
+  for (const found of readdirSync(PUBLIC_DIR, { recursive: true, encoding: 'utf8' })) {
+    const path = found.split(sep).join('/');
+    const type = TYPES[extname(path)];
+    if (type !== undefined) files.set(path, { body: readFileSync(new URL(path, PUBLIC_DIR)), type });
   }
   return files;
 }
 
-/** `GET /` (login page or on to the key page), `GET /key`, `GET /static/:name`. */
+/** `GET /` (login page or on to the key page), `GET /key`, `GET /static/<path>`. */
 export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { config, cookies, store } = ctx;
   const files = loadStatic();
@@ -74,8 +79,8 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
     );
   });
 
-  app.get<{ Params: { name: string } }>('/static/:name', { config: { errorFormat: 'json' } }, async (request, reply) => {
-    const file = files.get(request.params.name);
+  app.get<{ Params: { '*': string } }>('/static/*', { config: { errorFormat: 'json' } }, async (request, reply) => {
+    const file = files.get(request.params['*']);
     if (file === undefined) return reply.callNotFound();
     return reply.header('cache-control', 'public, max-age=300').type(file.type).send(file.body);
   });
