@@ -72,6 +72,30 @@ describe('a provider that is down, hangs or answers garbage gives a clear 502/50
     }
   });
 
+  it('down: every bearer door answers the same 503 temporarily_unavailable (/protected, POST and GET /logout, back-channel logout)', async () => {
+    const kg = await startAgainst(`http://127.0.0.1:${await freePort()}`, await freePort());
+    const bearer = { authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', accept: 'application/json' };
+    try {
+      const answers = [
+        await fetch(new URL('/protected', kg.base), { headers: bearer }),
+        await fetch(new URL('/logout', kg.base), { method: 'POST', headers: bearer }),
+        await fetch(new URL('/logout', kg.base), { headers: bearer }),
+        await fetch(new URL('/backchannel-logout', kg.base), {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'logout_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln',
+        }),
+      ];
+      for (const response of answers) {
+        assert.equal(response.status, 503, response.url);
+        assert.equal(((await response.json()) as { error: string }).error, 'temporarily_unavailable', response.url);
+        assert.equal(response.headers.get('retry-after'), '1');
+      }
+    } finally {
+      await kg.close();
+    }
+  });
+
   it('hung (accepts, never answers): 504 within the timeout', async () => {
     const hole = await startBlackHole();
     const kg = await startAgainst(hole.url, await freePort());
