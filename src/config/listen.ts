@@ -18,7 +18,9 @@ export function parseListen(r: EnvReader, mode: ServerConfig['mode']): Listen {
     /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host) ||
     (/^\[?[0-9a-f:.]+\]?$/i.test(host) && parseUrl(`http://${hostForUrl}/`) !== undefined);
   if (!hostOk) r.problems.push(`HOST: expected a host name or IP address, got "${host}"`);
-  let baseUrl = new URL(hostOk ? `http://${hostForUrl}:${port}` : `http://localhost:${port}`);
+  // A wildcard address is where to listen, not an address a browser can visit: it is served as localhost.
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  let baseUrl = new URL(hostOk && !wildcard ? `http://${hostForUrl}:${port}` : `http://localhost:${port}`);
 
   // BASE_URL: the public URL (callback, cookies). Defaults to http://HOST:PORT.
   const baseSetting = r.read('BASE_URL');

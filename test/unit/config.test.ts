@@ -241,6 +241,14 @@ describe('loadConfig: other variables', () => {
     assertProblem(problemsOf({ ...AUTH0, HOST: '0.0.0.0' }), 'BASE_URL', /HOST "0\.0\.0\.0"/);
     assert.equal(loadConfig({ ...AUTH0, HOST: '0.0.0.0', BASE_URL: 'https://keygate.example.com' }).baseUrl.href, 'https://keygate.example.com/');
     assert.equal(loadConfig({ HOST: '0.0.0.0' }).mode, 'dev', 'the development mode may listen anywhere');
+    // A wildcard address is served as localhost: the browser's address, and a loopback (plain http) issuer.
+    for (const HOST of ['0.0.0.0', '::']) {
+      const wildcard = loadConfig({ HOST });
+      assert.equal(wildcard.baseUrl.href, 'http://localhost:5000/');
+      assert.equal(wildcard.issuerUrl, 'http://localhost:5000/idp');
+      assert.equal(wildcard.host, HOST);
+    }
+    assertProblem(problemsOf({ BASE_URL: 'http://keygate.example.com' }), 'BASE_URL', /loopback/);
     assertProblem(problemsOf({ BASE_URL: 'https://keygate.example.com/app' }), 'BASE_URL', /path/);
   });
 
