@@ -1,3 +1,4 @@
+import { parseUrl } from '../keygate/validate.js';
 import { prefixFor } from '../session/redis-connect.js';
 import type { RedisNode, RedisSettings } from './types.js';
 
@@ -34,12 +35,7 @@ export function parseRedisSettings(read: Read, problems: string[]): RedisSetting
   if (!sentinels && sentinelPassword !== undefined) problems.push('REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS');
 
   if (url !== undefined) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = parseUrl(url);
     // Never echo the URL itself: it may carry a password.
     if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
       problems.push('REDIS_URL: expected redis://[user:password@]host[:port][/db] (or rediss:// for TLS)');

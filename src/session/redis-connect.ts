@@ -90,12 +90,7 @@ export function prefixFor(prefix: string, cluster: boolean): string {
 
 /** A parsed redis:// or rediss:// URL; the error never repeats the URL, which may carry a password. */
 function redisUrl(url: string): URL {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
     throw new TypeError('Redis: url must be redis://[user:password@]host[:port][/db] (or rediss:// for TLS)');
   }
