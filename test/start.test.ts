@@ -101,7 +101,7 @@ describe('npm start, eight at once from one checkout', () => {
     t.diagnostic(`spawn to /healthz 200, one tsc build among ${INSTANCES}: ${summary(instances)}`);
   });
 
-  it('with dist/ current: none builds, all eight serve /healthz; one alone starts in well under the contended time', async (t) => {
+  it('with dist/ current: none builds, all eight serve /healthz; start-up times, eight at once and one alone', async (t) => {
     const instances = await startMany(t, checkout);
     assert.equal(builds(instances), 0);
     t.diagnostic(`spawn to /healthz 200, ${INSTANCES} at once: ${summary(instances)}`);
