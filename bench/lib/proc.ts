@@ -22,7 +22,8 @@ export function track(child: ChildProcess): void {
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 const taskset = spawnSync('taskset', ['--version']).status === 0;
 export const PINNED = taskset && availableParallelism() >= 2;
-const pin = (core: number, argv: string[]) => (PINNED ? ['taskset', '-c', String(core), ...argv] : argv);
+/** `argv` under `taskset -c <core>` when pinning is possible. */
+export const pin = (core: number, argv: string[]) => (PINNED ? ['taskset', '-c', String(core), ...argv] : argv);
 
 export interface RunningServer {
   pid: number;
@@ -35,10 +36,23 @@ export interface RunningServer {
 }
 
 /** Starts `bench/servers/<name>.ts` (or the script at an absolute path) with tsx and waits for its LISTENING line. */
-export async function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
+export function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
   const script = name.startsWith('/') ? name : fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
-  const argv = pin(0, [process.execPath, ...nodeArgs, '--import', 'tsx', script]);
-  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnServer(name, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env, PORT: '0' }, ready: /LISTENING (\d+)/ });
+}
+
+export interface SpawnOptions {
+  /** The child's whole environment (nothing else is passed on). */
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  /** A line on stdout that says the server listens; its first group is the port. */
+  ready: RegExp;
+}
+
+/** Starts `node <args>` pinned to core 0 and waits until its stdout matches `ready`. */
+export async function spawnServer(name: string, nodeArgs: string[], options: SpawnOptions): Promise<RunningServer> {
+  const argv = pin(0, [process.execPath, ...nodeArgs]);
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: options.env, ...(options.cwd ? { cwd: options.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -47,18 +61,22 @@ export async function startServer(name: string, env: Record<string, string>, nod
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name}: no LISTENING line within 60 s\n${stderr}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: not listening within 60 s\n${out.slice(-2000)}${stderr}`)), 60_000);
+    const onData = (d: Buffer) => {
       out += d.toString();
-      const match = /LISTENING (\d+)/.exec(out);
+      const match = options.ready.exec(out);
       if (match) {
         clearTimeout(timer);
+        // The server keeps writing (Keygate's log): drain it without keeping it.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
         resolve(Number(match[1]));
-      }
-    });
+      } else if (out.length > 100_000) out = out.slice(-10_000);
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before listening\n${stderr}`));
+      reject(new Error(`${name} exited with ${code} before listening\n${out.slice(-2000)}${stderr}`));
     });
   });
   const pid = child.pid!;
