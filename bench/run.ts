@@ -21,7 +21,7 @@ import { makeFixture, sessionOf, writeFixture } from './lib/fixtures.js';
 import { startFakeIssuer } from './lib/issuer.js';
 import { buildCheckout, cliOf, keygateEnv, seedRedis, startKeygateCli, type Checkout, type KeygateVariant } from './lib/keygate.js';
 import { freePort } from './lib/net.js';
-import { hasWrk, PINNED, runWrk, startServer, track, type RunningServer } from './lib/proc.js';
+import { hasWrk, machineBusyUs, PINNED, processCpuUs, runWrk, startServer, track, type RunningServer } from './lib/proc.js';
 import { measureRsaCheck, measureSessionMemory, measureStartup } from './lib/extras.js';
 import { report, type ReportRow, type Sample, type Scenario } from './lib/report.js';
 
@@ -151,13 +151,17 @@ async function measure(scenario: Scenario, row: Row): Promise<Sample> {
       throw new Error(`${row.id} answered ${response.status} ${JSON.stringify(body)}`);
     }
     await runWrk(server.port, tokenFiles[scenario], WARMUP, CONNECTIONS);
-    const cpuBefore = server.cpuUs();
+    // Everything the machine did meanwhile, less what the bench itself ran: the load of other people's processes.
+    const own = () => server.cpuUs() + (redis ? processCpuUs(redis.process.pid!) : 0) + process.cpuUsage().user + process.cpuUsage().system;
+    const [cpuBefore, busyBefore, ownBefore, start] = [server.cpuUs(), machineBusyUs(), own(), performance.now()];
     const result = await runWrk(server.port, tokenFiles[scenario], DURATION, CONNECTIONS);
     const cpu = server.cpuUs() - cpuBefore;
+    const other = machineBusyUs() - busyBefore - (own() - ownBefore) - result.wrkCpuUs;
     if (result.statusErrors > 0 || result.socketErrors > 0) {
       throw new Error(`${row.id} (${scenario}): ${result.statusErrors} non-2xx answers, ${result.socketErrors} socket errors`);
     }
-    return { ...result, rss: server.rss(), cpuUsPerRequest: result.requests > 0 ? cpu / result.requests : 0 };
+    const otherLoad = Math.max(0, other / ((performance.now() - start) * 1000));
+    return { ...result, rss: server.rss(), cpuUsPerRequest: result.requests > 0 ? cpu / result.requests : 0, otherLoad };
   } finally {
     await server.stop();
   }
@@ -179,7 +183,7 @@ try {
       const sample = await measure(scenario, row);
       const key = `${scenario}/${row.id}`;
       samples.set(key, [...(samples.get(key) ?? []), sample]);
-      console.error(`  round ${round}  ${scenario.padEnd(8)} ${row.id.padEnd(28)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/req`);
+      console.error(`  round ${round}  ${scenario.padEnd(8)} ${row.id.padEnd(28)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/req  others' load ${(100 * sample.otherLoad).toFixed(0)}% of a core`);
     }
   }
   console.error('bench: memory per session and start-up time…');

@@ -35,6 +35,28 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** CPU time used so far by a process and all its threads (user + system), in microseconds (0 once it is gone). */
+export function processCpuUs(pid: number): number {
+  try {
+    // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks, normally 100 Hz).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU time of the whole machine so far (every core: user, nice, system, irq, softirq, steal), in microseconds. */
+export function machineBusyUs(): number {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+    return ((user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 /** Starts `bench/servers/<name>.ts` (or the script at an absolute path) with tsx and waits for its LISTENING line. */
 export function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
   const script = name.startsWith('/') ? name : fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
@@ -91,16 +113,7 @@ export async function spawnServer(name: string, nodeArgs: string[], options: Spa
         return 0;
       }
     },
-    cpuUs() {
-      try {
-        // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks, normally 100 Hz).
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-      } catch {
-        return 0;
-      }
-    },
+    cpuUs: () => processCpuUs(pid),
     stop() {
       if (child.exitCode !== null) return Promise.resolve();
       return new Promise<void>((resolve) => {
@@ -122,6 +135,8 @@ export interface LoadResult {
   requests: number;
   statusErrors: number;
   socketErrors: number;
+  /** CPU time wrk used (user + system, µs), polled while it ran: a few hundred ms at the end may be missing. */
+  wrkCpuUs: number;
 }
 
 const WRK_SCRIPT = fileURLToPath(new URL('../wrk/tokens.lua', import.meta.url));
@@ -138,7 +153,10 @@ export async function runWrk(port: number, tokensFile: string, seconds: number, 
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let wrkCpuUs = 0;
+  const poll = setInterval(() => (wrkCpuUs = Math.max(wrkCpuUs, processCpuUs(child.pid!))), 200);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(poll);
   const line = /WRK_JSON (\{.*\})/.exec(out)?.[1];
   if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${out.slice(0, 2000)}`);
   const r = JSON.parse(line) as { requests: number; duration_us: number; status_errors: number; socket_errors: number; p50_us: number; p99_us: number };
@@ -149,5 +167,6 @@ export async function runWrk(port: number, tokensFile: string, seconds: number, 
     requests: r.requests,
     statusErrors: r.status_errors,
     socketErrors: r.socket_errors,
+    wrkCpuUs,
   };
 }

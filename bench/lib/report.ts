@@ -7,6 +7,8 @@ export interface Sample extends LoadResult {
   rss: number;
   /** Server CPU time per answered request, in microseconds: steadier than req/s on a machine shared with others. */
   cpuUsPerRequest: number;
+  /** CPU used by processes other than the bench's during the measurement, in cores (0.25 = a quarter of a core). */
+  otherLoad: number;
 }
 
 export interface ReportRow {
@@ -51,20 +53,22 @@ export function report(input: ReportInput): string {
       p99: median(list.map((s) => s.p99Ms)),
       rss: median(list.map((s) => s.rss)),
       cpu: median(list.map((s) => s.cpuUsPerRequest)),
+      other: Math.max(...list.map((s) => s.otherLoad)),
     };
   };
   const fastify = stat('one', 'fastify');
   const lines = [...input.heading, ''];
-  lines.push('| scenario | server | req/s median (min–max) | p50 ms | p99 ms | RSS MB | CPU µs/req | × bare Fastify |');
-  lines.push('|---|---|---|---|---|---|---|---|');
+  lines.push('| scenario | server | req/s median (min–max) | p50 ms | p99 ms | RSS MB | CPU µs/req | × bare Fastify | others\' load, max |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const scenario of scenarioList) {
     for (const row of rows) {
       const s = stat(scenario, row.id);
       if (!s) continue;
-      lines.push(`| ${scenarios[scenario]} | ${row.label} | ${fmt(s.rps)} (${fmt(s.min)}–${fmt(s.max)}) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.rss / 2 ** 20).toFixed(0)} | ${s.cpu.toFixed(1)} | ${ratio(s.rps, fastify?.rps)} |`);
+      lines.push(`| ${scenarios[scenario]} | ${row.label} | ${fmt(s.rps)} (${fmt(s.min)}–${fmt(s.max)}) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.rss / 2 ** 20).toFixed(0)} | ${s.cpu.toFixed(1)} | ${ratio(s.rps, fastify?.rps)} | ${(100 * s.other).toFixed(0)}% |`);
     }
   }
 
+  lines.push('', "Others' load: CPU time of processes outside the bench (other people's tests) during the measured seconds, in % of one core, the largest of the rounds; the server's CPU time per request grows with it (its own core or wrk's is shared), so rows with a high figure are noisy.");
   lines.push('', 'Keygate against each peer (same scenario, same run; ratios of median req/s):', '');
   lines.push('| scenario | Keygate row | vs node:http | vs Express + oauth2-jwt-bearer | vs @fastify/jwt | vs Fastify + jose |');
   lines.push('|---|---|---|---|---|---|');
