@@ -1,12 +1,17 @@
 /**
  * `npm run bench:profile`: Keygate under wrk load with `node --cpu-prof`, then the top self-time functions.
- * BENCH_PROFILE_SERVER (keygate; or a peer of bench/servers, e.g. fastify-jose); BENCH_PROFILE_TOKENS=1 (default) or 10000; BENCH_DURATION seconds (default 10); TOKEN_CACHE_SIZE passes through.
+ * Keygate runs as `npm start` runs it (the built CLI, memory store, REQUIRE_SESSION=false, provider mode against the
+ * fake issuer; see bench/lib/keygate.ts). BENCH_PROFILE_SERVER (keygate; or a peer of bench/servers, e.g.
+ * fastify-jose); BENCH_PROFILE_TOKENS=1 (default) or 10000; BENCH_DURATION seconds (default 10); TOKEN_CACHE_SIZE
+ * passes through; BENCH_PROFILE_DIR keeps the .cpuprofile there (for Chrome DevTools) instead of deleting it.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeFixture, writeFixture } from './lib/fixtures.js';
 import { startFakeIssuer } from './lib/issuer.js';
+import { buildCheckout, keygateEnv, startKeygateCli, type Checkout } from './lib/keygate.js';
 import { runWrk, startServer } from './lib/proc.js';
 
 interface ProfileNode {
@@ -22,10 +27,18 @@ const issuer = await startFakeIssuer();
 const fixture = makeFixture(issuer.issuer, count);
 issuer.setJwks(fixture.jwks);
 writeFixture(dir, fixture);
-const env: Record<string, string> = { BENCH_FIXTURE: dir };
-if (process.env.TOKEN_CACHE_SIZE !== undefined) env.TOKEN_CACHE_SIZE = process.env.TOKEN_CACHE_SIZE;
 const serverName = process.env.BENCH_PROFILE_SERVER ?? 'keygate';
-const server = await startServer(serverName, env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const cacheSize = process.env.TOKEN_CACHE_SIZE;
+let server;
+if (serverName === 'keygate') {
+  const self: Checkout = { label: 'this', root: fileURLToPath(new URL('../', import.meta.url)) };
+  buildCheckout(self);
+  const variant = { store: 'memory' as const, requireSession: false, ...(cacheSize !== undefined ? { tokenCacheSize: Number(cacheSize) } : {}) };
+  server = await startKeygateCli(self, keygateEnv(fixture, self, variant, undefined), profileArgs);
+} else {
+  server = await startServer(serverName, { BENCH_FIXTURE: dir, ...(cacheSize !== undefined ? { TOKEN_CACHE_SIZE: cacheSize } : {}) }, profileArgs);
+}
 const check = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
 if (check.status !== 200) throw new Error(`Keygate answered ${check.status}: ${await check.text()}`);
 const tokensFile = join(dir, count === 1 ? 'token1.txt' : 'tokens.txt');
@@ -51,5 +64,10 @@ console.log(`${serverName}, ${count} token(s), TOKEN_CACHE_SIZE=${process.env.TO
 console.log('self time  function');
 for (const [name, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.BENCH_PROFILE_TOP ?? 30))) {
   console.log(`${((100 * hits) / total).toFixed(1).padStart(8)}%  ${name}`);
+}
+const keep = process.env.BENCH_PROFILE_DIR;
+if (keep) {
+  copyFileSync(join(dir, file), join(keep, file));
+  console.log(`profile kept: ${join(keep, file)}`);
 }
 rmSync(dir, { recursive: true, force: true });

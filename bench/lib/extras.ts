@@ -1,13 +1,26 @@
-/** The bench's two non-throughput figures: memory per live session, start-up to listening. */
+/** The bench's figures besides throughput: the RSA check's cost, memory per live session, start-up to listening. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_ID, AUDIENCE } from './fixtures.js';
 import { freePort } from './net.js';
+import { pin } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * CPU time of one RS256 check with a cached KeyObject (bench/rsa-limit.ts), pinned to the servers' core: the part of
+ * the "physical limit" of a cold request that no verifier can avoid.
+ */
+export function measureRsaCheck(fixtureDir: string): { cpuUs: number; wallUs: number; checks: number } {
+  const argv = pin(0, [process.execPath, '--import', 'tsx', join(ROOT, 'bench/rsa-limit.ts')]);
+  const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: ROOT, env: { ...process.env, BENCH_FIXTURE: fixtureDir } });
+  const line = /RSA_JSON (\{.*\})/.exec(result.stdout ?? '')?.[1];
+  if (result.status !== 0 || !line) throw new Error(`bench/rsa-limit.ts failed: ${result.stderr}`);
+  return JSON.parse(line) as { cpuUs: number; wallUs: number; checks: number };
+}
 
 export async function measureSessionMemory(count: number): Promise<{ count: number; tokenChars: number; bytesPerSession: number }> {
   const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/memory.ts'), String(count)], { encoding: 'utf8', cwd: ROOT });
@@ -16,14 +29,11 @@ export async function measureSessionMemory(count: number): Promise<{ count: numb
 }
 
 /**
- * Start-up to listening of what `npm start` runs (node dist/cli/keygate.js, built here first) in provider mode
- * against the fake issuer: from spawn to the "listening" line, median of `runs`. Discovery is lazy (first request).
+ * Start-up to listening of what `npm start` runs (`cli`: node dist/cli/keygate.js, built by the caller) in provider
+ * mode against the fake issuer: from spawn to the "listening" line, median of `runs`. Discovery is lazy (first request).
  */
-export async function measureStartup(issuer: string, runs = 5): Promise<{ runs: number; medianMs: number; allMs: number[] }> {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
-  const cli = join(ROOT, 'dist/src/cli/keygate.js');
-  const entry = existsSync(cli) ? cli : join(ROOT, 'dist/cli/keygate.js');
+export async function measureStartup(issuer: string, cli: string, runs = 5): Promise<{ runs: number; medianMs: number; allMs: number[] }> {
+  const entry = cli;
   const cwd = mkdtempSync(join(tmpdir(), 'keygate-startup-')); // no .env here
   const all: number[] = [];
   try {

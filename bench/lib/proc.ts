@@ -22,7 +22,8 @@ export function track(child: ChildProcess): void {
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 const taskset = spawnSync('taskset', ['--version']).status === 0;
 export const PINNED = taskset && availableParallelism() >= 2;
-const pin = (core: number, argv: string[]) => (PINNED ? ['taskset', '-c', String(core), ...argv] : argv);
+/** `argv` under `taskset -c <core>` when pinning is possible. */
+export const pin = (core: number, argv: string[]) => (PINNED ? ['taskset', '-c', String(core), ...argv] : argv);
 
 export interface RunningServer {
   pid: number;
@@ -34,11 +35,46 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** CPU time used so far by a process and all its threads (user + system), in microseconds (0 once it is gone). */
+export function processCpuUs(pid: number): number {
+  try {
+    // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks, normally 100 Hz).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU time of the whole machine so far (every core: user, nice, system, irq, softirq, steal), in microseconds. */
+export function machineBusyUs(): number {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+    return ((user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 /** Starts `bench/servers/<name>.ts` (or the script at an absolute path) with tsx and waits for its LISTENING line. */
-export async function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
+export function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
   const script = name.startsWith('/') ? name : fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
-  const argv = pin(0, [process.execPath, ...nodeArgs, '--import', 'tsx', script]);
-  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnServer(name, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env, PORT: '0' }, ready: /LISTENING (\d+)/ });
+}
+
+export interface SpawnOptions {
+  /** The child's whole environment (nothing else is passed on). */
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  /** A line on stdout that says the server listens; its first group is the port. */
+  ready: RegExp;
+}
+
+/** Starts `node <args>` pinned to core 0 and waits until its stdout matches `ready`. */
+export async function spawnServer(name: string, nodeArgs: string[], options: SpawnOptions): Promise<RunningServer> {
+  const argv = pin(0, [process.execPath, ...nodeArgs]);
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: options.env, ...(options.cwd ? { cwd: options.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -47,18 +83,22 @@ export async function startServer(name: string, env: Record<string, string>, nod
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name}: no LISTENING line within 60 s\n${stderr}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: not listening within 60 s\n${out.slice(-2000)}${stderr}`)), 60_000);
+    const onData = (d: Buffer) => {
       out += d.toString();
-      const match = /LISTENING (\d+)/.exec(out);
+      const match = options.ready.exec(out);
       if (match) {
         clearTimeout(timer);
+        // The server keeps writing (Keygate's log): drain it without keeping it.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
         resolve(Number(match[1]));
-      }
-    });
+      } else if (out.length > 100_000) out = out.slice(-10_000);
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before listening\n${stderr}`));
+      reject(new Error(`${name} exited with ${code} before listening\n${out.slice(-2000)}${stderr}`));
     });
   });
   const pid = child.pid!;
@@ -73,16 +113,7 @@ export async function startServer(name: string, env: Record<string, string>, nod
         return 0;
       }
     },
-    cpuUs() {
-      try {
-        // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks, normally 100 Hz).
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-      } catch {
-        return 0;
-      }
-    },
+    cpuUs: () => processCpuUs(pid),
     stop() {
       if (child.exitCode !== null) return Promise.resolve();
       return new Promise<void>((resolve) => {
@@ -104,6 +135,8 @@ export interface LoadResult {
   requests: number;
   statusErrors: number;
   socketErrors: number;
+  /** CPU time wrk used (user + system, µs), polled while it ran: a few hundred ms at the end may be missing. */
+  wrkCpuUs: number;
 }
 
 const WRK_SCRIPT = fileURLToPath(new URL('../wrk/tokens.lua', import.meta.url));
@@ -120,7 +153,10 @@ export async function runWrk(port: number, tokensFile: string, seconds: number, 
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let wrkCpuUs = 0;
+  const poll = setInterval(() => (wrkCpuUs = Math.max(wrkCpuUs, processCpuUs(child.pid!))), 200);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(poll);
   const line = /WRK_JSON (\{.*\})/.exec(out)?.[1];
   if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${out.slice(0, 2000)}`);
   const r = JSON.parse(line) as { requests: number; duration_us: number; status_errors: number; socket_errors: number; p50_us: number; p99_us: number };
@@ -131,5 +167,6 @@ export async function runWrk(port: number, tokensFile: string, seconds: number, 
     requests: r.requests,
     statusErrors: r.status_errors,
     socketErrors: r.socket_errors,
+    wrkCpuUs,
   };
 }

@@ -12,7 +12,7 @@ import type { SessionStore } from '../session/store.js';
 import { clientErrorHandler } from './client-error.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
-import { securityHeaders } from './headers.js';
+import { apiSecurityHeaders, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
 import { installMetrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
@@ -97,9 +97,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   // Computed once; a callback hook (no promise per request): this runs on every answer, /protected included.
-  const headerEntries = Object.entries(headers);
+  // JSON answers get the API set (headers.ts says why it suffices); everything else the page set.
+  const pageHeaders = Object.entries(headers);
+  const apiHeaders = Object.entries(apiSecurityHeaders(config));
   app.addHook('onSend', (_request, reply, payload, done) => {
-    for (const [name, value] of headerEntries) if (!reply.hasHeader(name)) reply.header(name, value);
+    const type = reply.getHeader('content-type');
+    const set = typeof type === 'string' && type.startsWith('application/json') ? apiHeaders : pageHeaders;
+    for (const [name, value] of set) if (!reply.hasHeader(name)) reply.header(name, value);
     done(null, payload);
   });
   installErrorBoundary(app, { debug: config.debug });

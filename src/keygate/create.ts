@@ -72,6 +72,34 @@ export interface Keygate {
 const EMPTY = compilePolicy({});
 
 /**
+ * `KeygateAuth` as `authorize` builds it on every request: scopes and permissions are read from the claims when first
+ * asked (most routes never ask), then kept. They are getters of the class, so `toJSON` lists them for logs and
+ * answers; a spread copy (`{ ...auth }`) has profile, token and session only.
+ */
+class Auth implements KeygateAuth {
+  #scopes: readonly string[] | undefined;
+  #permissions: readonly string[] | undefined;
+
+  constructor(
+    readonly profile: Profile,
+    readonly token: VerifiedToken,
+    readonly session: SessionInfo | undefined,
+  ) {}
+
+  get scopes(): readonly string[] {
+    return (this.#scopes ??= [...grantedScopes(this.token.claims)]);
+  }
+
+  get permissions(): readonly string[] {
+    return (this.#permissions ??= [...grantedPermissions(this.token.claims)]);
+  }
+
+  toJSON(): KeygateAuth {
+    return { profile: this.profile, token: this.token, scopes: this.scopes, permissions: this.permissions, session: this.session };
+  }
+}
+
+/**
  * Creates a verifier/authorizer for your own API from plain options, validated now (every problem at once).
  * Discovery is lazy (first request) and the provider's key set is shared per issuer across instances.
  */
@@ -91,13 +119,7 @@ export function createKeygate(input: KeygateOptions): Keygate {
     const { token: verified, profile, session } = await authorizeToken(token);
     const { claims } = verified;
     policy.check({ claims, profile });
-    return {
-      profile,
-      token: verified,
-      scopes: [...grantedScopes(claims)],
-      permissions: [...grantedPermissions(claims)],
-      session: session && { createdAt: session.createdAt, expiresAt: session.expiresAt, tokenKind: session.tokenKind },
-    };
+    return new Auth(profile, verified, session && { createdAt: session.createdAt, expiresAt: session.expiresAt, tokenKind: session.tokenKind });
   }
 
   return Object.freeze({

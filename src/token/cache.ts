@@ -18,6 +18,8 @@ export interface TokenCacheOptions {
 }
 
 interface Entry {
+  /** The token exactly as it was accepted: a lookup hits only when the presented string equals it. */
+  raw: string;
   token: VerifiedToken;
   /** First second (inclusive) in which the wrapped verifier would accept the token: nbf and iat less the tolerance. */
   from: number;
@@ -30,16 +32,24 @@ interface Entry {
 }
 
 const DEFAULT_MAX_AGE_MS = 5 * 60_000;
-/** Longer strings are never cached (the verifier refuses them); checked before hashing them as a Map key. */
+/** Longer strings are never cached (the verifier refuses them). */
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/**
+ * Characters at the end of a token that key the Map: the end of its signature (43 characters are a whole HS256
+ * signature and a part of any RS/PS/ES one), as good as unique among accepted tokens and cheap to hash; a whole
+ * token, a new string on every request, would be hashed character by character at each lookup.
+ */
+const KEY_LENGTH = 43;
 
 /**
  * A bounded cache of verified tokens (least recently used out first, by second chance) in front of a `TokenVerifier`. Only what the verifier checks is cached:
  * a session or revocation check stays the caller's job on every request (see `createAuthorizer`), so a cached token
  * never outlives a logout.
  *
- * - Keyed by the raw token string: the verifier only accepts canonical base64url (`assertCanonical`), so one
- *   token has exactly one accepted spelling, and a string that is in the cache was accepted as it is.
+ * - Found by the token's last characters (`KEY_LENGTH`) and used only when the whole presented string equals the
+ *   accepted one: the verifier only accepts canonical base64url (`assertCanonical`), so one token has exactly one
+ *   accepted spelling, and a string that is in the cache was accepted as it is. Another string with the same end
+ *   (a forged or damaged token) is a miss: it is verified, and only if it verifies does it take the slot.
  * - An entry is used only inside the time window in which the wrapped verifier would accept the token again (exp,
  *   nbf, iat and the token age, each with the same clock tolerance, in whole seconds as jose counts them); outside it
  *   the token is verified again and refused for the right reason.
@@ -77,29 +87,31 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
 
   const cachedVerify: TokenVerifier = async (raw: string): Promise<VerifiedToken> => {
     const t = now();
+    const key = raw.length > KEY_LENGTH ? raw.slice(-KEY_LENGTH) : raw;
     if (raw.length <= MAX_TOKEN_LENGTH) {
-      const entry = entries.get(raw);
-      if (entry !== undefined) {
+      const entry = entries.get(key);
+      if (entry !== undefined && entry.raw === raw) {
         const seconds = Math.floor(t / 1000);
         if (seconds >= entry.from && seconds < entry.until && t < entry.staleAt) {
           entry.used = true;
           return entry.token;
         }
-        entries.delete(raw);
+        entries.delete(key);
       }
     }
     const token = await verify(raw);
     const { exp, iat, nbf } = token.claims;
     const entry: Entry = {
+      raw,
       token: freeze(token),
       from: Math.max(typeof nbf === 'number' ? nbf : -Infinity, iat) - tolerance,
       until: Math.min(exp + tolerance, iat + lifetime + tolerance + 1),
       staleAt: t + maxAge,
       used: false,
     };
-    entries.delete(raw);
-    entries.set(raw, entry);
-    if (entries.size > max) evictOne(raw);
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entries.size > max) evictOne(key);
     return token;
   };
   return Object.assign(cachedVerify, { cacheSize: () => entries.size });

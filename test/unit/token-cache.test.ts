@@ -180,8 +180,23 @@ describe('createCachedVerifier', () => {
     const token = await sign();
     await cached(token);
     const [h, p, s] = token.split('.');
-    await refused(cached(`${h}.${p}.${s}=`), /not valid base64url/);
-    await refused(cached(` ${token}`), /not valid base64url/);
+    await refused(cached(`${h}.${p}.${s}=`), /base64url/);
+    await refused(cached(` ${token}`), /base64url/);
+  });
+
+  it('a forged token that ends like a cached one (its signature kept) is verified and refused; the genuine one stays cached', async () => {
+    const { calls, cached } = setup();
+    const token = await sign();
+    await cached(token);
+    const [h, , s] = token.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'admin', iat: NOW - 60, exp: NOW + 600 })).toString('base64url')}.${s}`;
+    assert.equal(forged.slice(-43), token.slice(-43));
+    await refused(cached(forged), /signature/);
+    await refused(cached(forged), /signature/);
+    assert.equal(calls.length, 3, 'the forged token is verified every time');
+    assert.equal((await cached(token)).claims.sub, 'user-1');
+    assert.equal(calls.length, 3, 'the genuine token is still answered from the cache');
+    await refused(cached('a.b.c'), /./);
   });
 
   it('an entry is verified again after maxAgeMs (a key withdrawn from the JWKS stops being trusted)', async () => {

@@ -26,7 +26,6 @@ export function protectedRoutes(app: FastifyInstance, ctx: RouteContext): void {
       reply.header('vary', 'Origin');
       if (origin !== undefined && allowed.includes(origin)) reply.header('access-control-allow-origin', origin);
     }
-    reply.header('access-control-expose-headers', 'WWW-Authenticate');
   };
 
   app.options('/protected', { config: { errorFormat: 'json' } }, async (request, reply) => {
@@ -46,6 +45,11 @@ export function protectedRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: { response: { 200: profileSchema } },
       onRequest: (request, reply, done) => {
         cors(request, reply);
+        done();
+      },
+      // Only refusals carry WWW-Authenticate, so only they need it readable cross-origin (a header less on every 200).
+      onError: (_request, reply, _error, done) => {
+        reply.header('access-control-expose-headers', 'WWW-Authenticate');
         done();
       },
     },
