@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond npm packages: Debian's Chromium for the browser tests and redis-server
-# for the Redis store's tests (started by the tests themselves on loopback ports; apt does not start it).
+# Installs what the test suite needs beyond npm packages: Debian's Chromium for the browser tests, redis-server
+# # for the Redis store's tests, nginx-light (it has auth_request) and caddy for the edge tests. The tests start their
+# own processes on free loopback ports with their own configuration; a service apt may start is not used.
 # Runs before `npm test`; does nothing when everything is already there.
 set -euo pipefail
 
@@ -8,6 +9,8 @@ missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ -x "${REDIS_SERVER_PATH:-/usr/bin/redis-server}" ] || missing+=(redis-server)
 [ -x "${REDIS_CLI_PATH:-/usr/bin/redis-cli}" ] || missing+=(redis-tools)
+[ -x "${NGINX_PATH:-/usr/sbin/nginx}" ] || missing+=(nginx-light)
+[ -x "${CADDY_PATH:-/usr/bin/caddy}" ] || missing+=(caddy)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
