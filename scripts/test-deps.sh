@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages: Debian's Chromium for the browser tests, redis-server
-# # for the Redis store's tests, nginx-light (it has auth_request) and caddy for the edge tests. The tests start their
+# for the Redis store's tests, nginx-light (it has auth_request) and caddy for the edge tests. The tests start their
 # own processes on free loopback ports with their own configuration; a service apt may start is not used.
 # Runs before `npm test`; does nothing when everything is already there.
 set -euo pipefail
