@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { parseEdge } from './edge.js';
 import { EnvReader, type Env } from './env.js';
 import { parseLimits } from './limits.js';
 import { parseListen } from './listen.js';
@@ -25,6 +26,7 @@ export function loadConfig(env: Env): ServerConfig {
   const redis = parseRedisSettings((name) => r.read(name), r.problems);
   const sessionMaxEntries = r.int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
   const limits = parseLimits(r);
+  const edge = parseEdge(r, listen.baseUrl);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -37,6 +39,7 @@ export function loadConfig(env: Env): ServerConfig {
     redis,
     sessionMaxEntries,
     ...limits,
+    ...edge,
   });
 }
 

@@ -1,6 +1,7 @@
 /** The server's validated, frozen configuration. Only `src/config/` reads the environment to build it. */
 import type { Allowlist } from '../keygate/validate.js';
 import type { RedisConnectionOptions, RedisNode } from '../session/redis-connect.js';
+import type { RouteRule } from '../edge/rules.js';
 
 export interface DevUser {
   email: string;
@@ -86,6 +87,14 @@ export interface ServerConfig {
   // The verified-token cache.
   /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */
   tokenCacheSize: number;
+
+  // The edge (docs/edge.md).
+  /** `ROUTES`: route rules of `/auth` and the proxy, first match wins (empty: any logged-in user everywhere). */
+  routes: readonly RouteRule[];
+  /** `ALLOWED_REDIRECT_HOSTS`: `host` or `host:port` entries an absolute login `returnTo` may lead to. */
+  allowedRedirectHosts: readonly string[];
+  /** `COOKIE_DOMAIN`: the session cookie's `Domain`, shared with sibling hosts; undefined: a host-only cookie. */
+  cookieDomain: string | undefined;
 }
 
 /** The former name of `ServerConfig`. */

@@ -18,6 +18,7 @@ import { installMetrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
+import { authRoutes } from './routes/auth.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
@@ -130,6 +131,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   if (config.refresh) refreshRoutes(app, ctx);
   protectedRoutes(app, ctx);
   healthRoutes(app, ctx);
+  await authRoutes(app, ctx);
   return app;
 }
 

@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import type { ServerConfig } from '../config/types.js';
+import { allowedAbsoluteUrl } from '../edge/redirect.js';
 import type { RelyingParty } from './relying-party.js';
 
 /** What the callback must check, kept in a short-lived sealed cookie between /login and /callback. */
@@ -16,19 +17,21 @@ export function callbackUrl(config: ServerConfig): URL {
 
 /**
  * Only same-origin relative paths: one leading `/`, no `//` or `/\` (protocol-relative), no control
- * characters or backslashes anywhere (browsers strip tabs/newlines and read `\` as `/`).
+ * characters or backslashes anywhere (browsers strip tabs/newlines and read `\` as `/`). An absolute URL only to
+ * `allowedHosts` (ALLOWED_REDIRECT_HOSTS, see edge/redirect.ts). Anything else goes to `fallback`.
  */
-export function safeReturnTo(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 512) return '/key';
-  if (!/^\/(?![/\\])/.test(value) || /[\u0000-\u001f\u007f\\]|%(?:[01][0-9a-f]|7f|5c)/i.test(value)) return '/key';
+export function safeReturnTo(value: unknown, allowedHosts: readonly string[] = [], fallback = '/key'): string {
+  if (typeof value === 'string' && /^https?:/i.test(value)) return allowedAbsoluteUrl(value, allowedHosts) ?? fallback;
+  if (typeof value !== 'string' || value.length > 512) return fallback;
+  if (!/^\/(?![/\\])/.test(value) || /[\u0000-\u001f\u007f\\]|%(?:[01][0-9a-f]|7f|5c)/i.test(value)) return fallback;
   try {
     const parsed = new URL(value, 'http://keygate.invalid');
     const path = parsed.pathname + parsed.search + parsed.hash;
     // Dot segments can normalise "/..//evil.com" into "//evil.com": check the result, not only the input.
-    if (parsed.origin !== 'http://keygate.invalid' || !/^\/(?![/\\])/.test(path)) return '/key';
+    if (parsed.origin !== 'http://keygate.invalid' || !/^\/(?![/\\])/.test(path)) return fallback;
     return path;
   } catch {
-    return '/key';
+    return fallback;
   }
 }
 
@@ -40,7 +43,7 @@ export async function startLogin(provider: RelyingParty, returnTo: unknown): Pro
     state: client.randomState(),
     nonce: client.randomNonce(),
     codeVerifier: client.randomPKCECodeVerifier(),
-    returnTo: safeReturnTo(returnTo),
+    returnTo: safeReturnTo(returnTo, config.allowedRedirectHosts),
   };
   const parameters: Record<string, string> = {
     response_type: 'code',

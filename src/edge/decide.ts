@@ -1,0 +1,105 @@
+import { BearerError, invalidRequest, KeygateError, UnavailableError } from '../errors.js';
+import type { Keygate, KeygateAuth } from '../keygate/create.js';
+import type { CompiledPolicy } from '../policy/route.js';
+import { bearerOf } from '../token/bearer.js';
+import { normalisePath } from './normalise.js';
+import { compileRules, METHOD, type RouteRule } from './rules.js';
+
+/**
+ * The edge's decision, shared by every edge door (`/auth` forward auth and the reverse proxy): framework-free,
+ * over plain data. The door reads the request (and the signed session cookie, with the server's own cookie code),
+ * calls `decide`, and turns the result into its answer.
+ */
+export interface EdgeRequest {
+  /** The original request's method (upper case; anything else is refused with 400). */
+  method: string;
+  /** The original request's URI: path and optional query, as the client sent it (not yet normalised). */
+  uri: string;
+  /** Raw header list of the request that carries the credentials (for `Authorization: Bearer`, repeats visible). */
+  rawHeaders: readonly string[];
+  /** The session id from Keygate's signed session cookie, when it carried a valid one (`Cookies.sessionId`). */
+  sessionId: string | undefined;
+  /** Extra requirements of this door (e.g. `/auth?scope=…`), checked after the matching rule's. */
+  policy?: CompiledPolicy;
+}
+
+/** Who was let in. `auth` is undefined on a public rule (nobody is identified there; `sub` and `email` are ''). */
+export interface EdgeIdentity {
+  sub: string;
+  email: string;
+  auth: KeygateAuth | undefined;
+  /** How the caller was identified. */
+  credential: 'bearer' | 'cookie' | 'none';
+  /** The normalised path that was matched. */
+  path: string;
+  /** Index in `ROUTES` of the rule that decided; undefined when none matched (any logged-in user). */
+  rule: number | undefined;
+}
+
+/** Allowed (`allow`), or the refusal to answer (its status, challenge and RFC 6750 body, see `errorAnswer`). */
+export type EdgeDecision = { allow: EdgeIdentity } | KeygateError;
+
+export interface Edge {
+  /** Never rejects for a refused request: every refusal resolves to a `KeygateError`. Rejects only on internal faults. */
+  decide(request: EdgeRequest): Promise<EdgeDecision>;
+}
+
+export interface EdgeOptions {
+  /** The one core: its verifier, store and authorizer decide every credential. */
+  keygate: Keygate;
+  /** Validated route rules (`checkRouteRules`), first match wins. */
+  rules: readonly RouteRule[];
+}
+
+function both(first: CompiledPolicy, second: CompiledPolicy | undefined): CompiledPolicy {
+  if (second === undefined) return first;
+  return { policy: { ...first.policy, ...second.policy }, check: (subject) => { first.check(subject); second.check(subject); } };
+}
+
+function hasAuthorization(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'authorization') return true;
+  return false;
+}
+
+const noCredentials = () =>
+  new BearerError(undefined, 'Credentials are required: send Authorization: Bearer <token>, or log in (no live Keygate session cookie came with the request).');
+
+/** Builds the edge decision over one Keygate core and one rule list (compiled once). */
+export function createEdge(options: EdgeOptions): Edge {
+  const { keygate } = options;
+  const match = compileRules(options.rules);
+
+  async function decide(request: EdgeRequest): Promise<EdgeDecision> {
+    try {
+      if (!METHOD.test(request.method)) throw invalidRequest('The original method is not an upper-case method name.');
+      const path = normalisePath(request.uri);
+      const rule = match(request.method, path);
+      if (rule?.public) return { allow: { sub: '', email: '', auth: undefined, credential: 'none', path, rule: rule.index } };
+      const policy = both(rule?.policy ?? keygate.policy(), request.policy);
+
+      // An Authorization header is the credential whenever there is one (as at /protected); the cookie otherwise.
+      let token: string;
+      let credential: EdgeIdentity['credential'];
+      if (hasAuthorization(request.rawHeaders)) {
+        token = bearerOf({ rawHeaders: request.rawHeaders });
+        credential = 'bearer';
+      } else {
+        if (request.sessionId === undefined) throw noCredentials();
+        const session = await keygate.store.get(request.sessionId).catch((error: unknown) => {
+          throw error instanceof KeygateError ? error : new UnavailableError('The session store cannot be reached.', error);
+        });
+        if (session === undefined) throw noCredentials();
+        token = session.apiToken;
+        credential = 'cookie';
+      }
+      // The one verification path of every door: signature, claims, store (revocation, live login), allowlist, policy.
+      const auth = await keygate.authorize(token, policy);
+      return { allow: { sub: auth.profile.sub, email: auth.profile.email ?? '', auth, credential, path, rule: rule?.index } };
+    } catch (error) {
+      if (error instanceof KeygateError) return error;
+      throw error;
+    }
+  }
+
+  return Object.freeze({ decide });
+}

@@ -1,0 +1,56 @@
+import { invalidRequest } from '../errors.js';
+
+/** The request a forward-auth call asks about, as the proxy describes it. */
+export interface OriginalRequest {
+  method: string;
+  /** Path and query as the client sent them (normalised later, by the decision). */
+  uri: string;
+  /** `proto://host[:port]` of the original request: the audience of its identity assertion. */
+  origin: string;
+}
+
+const NAMES = ['x-forwarded-method', 'x-original-method', 'x-forwarded-uri', 'x-original-uri', 'x-forwarded-host', 'x-forwarded-proto', 'host'] as const;
+type Name = (typeof NAMES)[number];
+const WANTED: ReadonlySet<string> = new Set(NAMES);
+const HOST = /^(?:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+/** Each header of interest once at most: a repeated one (a client's copy beside the proxy's) is ambiguous. */
+function pick(rawHeaders: readonly string[]): Partial<Record<Name, string>> {
+  const found: Partial<Record<Name, string>> = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!WANTED.has(name)) continue;
+    if (found[name as Name] !== undefined) throw invalidRequest(`The ${name} header was sent more than once.`);
+    found[name as Name] = rawHeaders[i + 1] ?? '';
+  }
+  return found;
+}
+
+function agreed(a: string | undefined, b: string | undefined, what: string): string | undefined {
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw invalidRequest(`X-Forwarded-${what} and X-Original-${what} disagree: one of them was forged.`);
+  }
+  return a ?? b;
+}
+
+/**
+ * Reads the original request from the forwarding headers of nginx (`X-Original-Method`, `X-Original-URI`),
+ * Traefik and Caddy (`X-Forwarded-Method`, `X-Forwarded-Uri`), and `X-Forwarded-Host`/`-Proto` (else `Host` and
+ * `fallbackProto`). The method defaults to the forward-auth request's own (nginx's subrequest keeps it). Anything
+ * repeated, contradictory or malformed is refused with 400 `invalid_request`, so a forged header never picks a rule.
+ */
+export function originalRequest(rawHeaders: readonly string[], ownMethod: string, fallbackProto: 'http' | 'https'): OriginalRequest {
+  const h = pick(rawHeaders);
+  const method = agreed(h['x-forwarded-method'], h['x-original-method'], 'Method') ?? ownMethod;
+  const uri = agreed(h['x-forwarded-uri'], h['x-original-uri'], 'Uri');
+  if (uri === undefined || uri === '') throw invalidRequest('The original URI is missing: the proxy must send X-Forwarded-Uri or X-Original-URI.');
+  const host = (h['x-forwarded-host'] ?? h.host ?? '').toLowerCase();
+  if (!HOST.test(host)) throw invalidRequest('X-Forwarded-Host (or Host) is missing or is not one host[:port].');
+  const proto = (h['x-forwarded-proto'] ?? fallbackProto).toLowerCase();
+  if (proto !== 'http' && proto !== 'https') throw invalidRequest('X-Forwarded-Proto must be http or https.');
+  try {
+    return { method, uri, origin: new URL(`${proto}://${host}`).origin };
+  } catch (error) {
+    throw invalidRequest('X-Forwarded-Host (or Host) is not a valid host[:port].', error);
+  }
+}

@@ -1,0 +1,141 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createAssertionSigner, type AssertionSigner } from '../../edge/assertion.js';
+import { createEdge, type Edge } from '../../edge/decide.js';
+import { originalRequest } from '../../edge/forwarded.js';
+import { invalidRequest, KeygateError, PolicyError } from '../../errors.js';
+import type { CompiledPolicy } from '../../policy/route.js';
+import type { RouteContext } from '../context.js';
+
+/** The methods `/auth` answers: a proxy may forward the original method as its own (nginx's subrequest does). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+const PARAMETERS = new Set(['redirect', 'scope', 'users', 'permissions']);
+
+export interface EdgeParts {
+  edge: Edge;
+  assertions: AssertionSigner;
+  /** `iss` of the assertions: BASE_URL without a trailing slash. */
+  issuer: string;
+}
+
+const built = new WeakMap<RouteContext, EdgeParts>();
+
+/** The decision and the assertion signer of one app, built once and shared by every edge door (`/auth`, the proxy). */
+export function edgeParts(ctx: RouteContext): EdgeParts {
+  let parts = built.get(ctx);
+  if (parts === undefined) {
+    const issuer = ctx.config.baseUrl.href.replace(/\/$/, '');
+    parts = {
+      edge: createEdge({ keygate: ctx.keygate, rules: ctx.config.routes }),
+      assertions: createAssertionSigner({ secretKeys: ctx.config.secretKeys, issuer, now: ctx.now }),
+      issuer,
+    };
+    built.set(ctx, parts);
+  }
+  return parts;
+}
+
+/** Identity header values are ASCII: anything else is percent-encoded rather than dropped or thrown on. */
+const headerSafe = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value));
+
+interface AuthQuery {
+  redirect: boolean;
+  policy: CompiledPolicy | undefined;
+}
+
+/**
+ * The proxy's per-location requirements (`/auth?scope=a,b&users=@example.com&permissions=p`), compiled once per
+ * distinct query. Unknown or repeated parameters are refused: a typo must not silently drop a requirement.
+ */
+function queryReader(ctx: RouteContext): (url: string) => AuthQuery {
+  const cache = new Map<string, AuthQuery>();
+  return (url) => {
+    const index = url.indexOf('?');
+    const raw = index === -1 ? '' : url.slice(index + 1);
+    const hit = cache.get(raw);
+    if (hit !== undefined) return hit;
+    const params = new URLSearchParams(raw);
+    const seen = new Set<string>();
+    for (const name of params.keys()) {
+      if (!PARAMETERS.has(name)) throw invalidRequest(`/auth does not know the parameter "${name.slice(0, 40)}" (known: ${[...PARAMETERS].join(', ')}).`);
+      if (seen.has(name)) throw invalidRequest(`The /auth parameter "${name}" is repeated; give one, with a comma list.`);
+      seen.add(name);
+    }
+    const list = (name: string) => params.get(name)?.split(/[\s,]+/).filter(Boolean);
+    const scopes = list('scope');
+    const users = list('users');
+    const permissions = list('permissions');
+    let policy: CompiledPolicy | undefined;
+    if (scopes || users || permissions) {
+      try {
+        policy = ctx.keygate.policy({ ...(scopes ? { scopes } : {}), ...(users ? { allowlist: users } : {}), ...(permissions ? { permissions } : {}) });
+      } catch (error) {
+        if (error instanceof PolicyError) throw invalidRequest(`The /auth parameters are invalid: ${error.problems.join('; ')}`, error);
+        throw error;
+      }
+    }
+    const redirect = params.get('redirect');
+    if (redirect !== null && redirect !== '0' && redirect !== '1') throw invalidRequest('The /auth parameter "redirect" must be 0 or 1.');
+    const answer = { redirect: redirect === '1', policy };
+    if (cache.size >= 256) cache.delete(cache.keys().next().value!);
+    cache.set(raw, answer);
+    return answer;
+  };
+}
+
+/** A top-level page load by a browser: the only request that a login redirect can help. */
+function isNavigation(request: FastifyRequest, method: string): boolean {
+  return method === 'GET' && (request.headers.accept ?? '').includes('text/html') && request.headers.authorization === undefined;
+}
+
+/** Any method `/auth` (forward auth for nginx, Caddy, Traefik, Envoy) and `GET /.well-known/jwks.json`. */
+export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const { edge, assertions } = edgeParts(ctx);
+  const readQuery = queryReader(ctx);
+  const fallbackProto = ctx.config.secure ? 'https' : 'http';
+  const loginUrl = new URL(`${ctx.config.baseUrl.pathname.replace(/\/$/, '')}/login`, ctx.config.baseUrl);
+
+  app.get('/.well-known/jwks.json', { config: { errorFormat: 'json' } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return assertions.jwks;
+  });
+
+  await app.register(async (scope) => {
+    // The body is never read: whatever a client sends with the original request is the upstream's business.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+    scope.route({
+      method: METHODS,
+      url: '/auth',
+      config: { errorFormat: 'json' },
+      handler: async (request, reply) => {
+        const query = readQuery(request.url);
+        const original = originalRequest(request.raw.rawHeaders, request.method, fallbackProto);
+        const decision = await edge.decide({
+          method: original.method,
+          uri: original.uri,
+          rawHeaders: request.raw.rawHeaders,
+          sessionId: ctx.cookies.sessionId(request),
+          ...(query.policy ? { policy: query.policy } : {}),
+        });
+        if (decision instanceof KeygateError) {
+          if (query.redirect && decision.status === 401 && isNavigation(request, original.method)) {
+            const target = new URL(loginUrl);
+            target.searchParams.set('returnTo', `${original.origin}${original.uri}`);
+            return reply.header('cache-control', 'no-store').redirect(target.href, 302);
+          }
+          throw decision;
+        }
+        const { allow } = decision;
+        const assertion = allow.auth === undefined ? '' : await assertions.sign({ sub: allow.sub, email: allow.email, key: allow.auth.token.key }, original.origin);
+        return reply
+          .code(200)
+          .header('cache-control', 'no-store')
+          .header('x-auth-request-user', headerSafe(allow.sub))
+          .header('x-auth-request-email', headerSafe(allow.email))
+          .header('x-keygate-assertion', assertion)
+          .send();
+      },
+    });
+  });
+}
