@@ -188,7 +188,13 @@ describe('nginx and Caddy with the files in deploy/, in front of a real Keygate'
   });
 
   async function forgedForwardingIgnored(proxy: RunningProxy) {
-    const forged = { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9', Forwarded: 'for=203.0.113.9;host=evil.example' };
+    const forged = {
+      'X-Forwarded-Host': 'evil.example',
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-For': '203.0.113.9',
+      'X-Real-IP': '203.0.113.9',
+      Forwarded: 'for=203.0.113.9;host=evil.example;proto=https',
+    };
     const r = await send(proxy, '/orders/2', { ...bearer(alice.token), ...forged });
     assert.equal(r.status, 200, r.body);
     const seen = r.ups[0]!;
@@ -197,6 +203,8 @@ describe('nginx and Caddy with the files in deploy/, in front of a real Keygate'
     assert.equal(one(seen, 'x-forwarded-host'), `127.0.0.1:${proxy.port}`);
     assert.equal(one(seen, 'x-forwarded-proto'), 'http');
     assert.equal(one(seen, 'x-forwarded-for'), '127.0.0.1');
+    assert.equal(one(seen, 'x-real-ip'), proxy.name === 'nginx' ? '127.0.0.1' : '');
+    assert.equal(one(seen, 'forwarded'), '');
   }
 
   it('EP-03 nginx: forged X-Forwarded-Host, -Proto and -For from the client are replaced, not trusted', async () => {
