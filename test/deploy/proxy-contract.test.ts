@@ -130,7 +130,10 @@ for (const start of [startNginx, startCaddy]) {
     it('a login redirect from the auth endpoint reaches the browser as it is', async () => {
       const location = 'http://127.0.0.1:1/login?returnTo=http%3A%2F%2F127.0.0.1%2Forders%2F7%3Fa%3D1%26b%3D2';
       // nginx asks /auth first (401), then /auth?redirect=1; Caddy asks /auth?redirect=1 once.
-      answer = (request) => (request.url.includes('redirect=1') ? { status: 302, headers: { location } } : { status: 401, headers: { 'www-authenticate': 'Bearer' } });
+      answer = (request) => {
+        const headers: Record<string, string> = request.url.includes('redirect=1') ? { location } : { 'www-authenticate': 'Bearer' };
+        return { status: request.url.includes('redirect=1') ? 302 : 401, headers };
+      };
       const r = await send('/orders/7?a=1&b=2', { headers: { accept: 'text/html' } });
       assert.equal(r.response.status, 302, proxy.output());
       assert.equal(r.response.headers.get('location'), location);
@@ -144,7 +147,8 @@ for (const start of [startNginx, startCaddy]) {
         assert.ok(r.response.status >= 500, `${status} → ${r.response.status}`);
         assert.equal(r.ups.length, 0);
       }
-      const gone = await startProxyAgainst(start, `127.0.0.1:${await freePort()}`, upstream.address);
+      // A port nothing listens on stands for Keygate stopped.
+      const gone = await start({ keygate: `127.0.0.1:${await freePort()}`, upstream: upstream.address });
       try {
         const response = await fetch(`${gone.origin}/orders/7`, { headers: { authorization: 'Bearer t0k3n' } });
         await response.arrayBuffer();
@@ -155,8 +159,4 @@ for (const start of [startNginx, startCaddy]) {
       }
     });
   });
-}
-
-function startProxyAgainst(start: typeof startNginx, keygate: string, upstream: string): Promise<RunningProxy> {
-  return start({ keygate, upstream });
 }
