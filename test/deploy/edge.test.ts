@@ -75,6 +75,7 @@ describe('nginx and Caddy with the files in deploy/, in front of a real Keygate'
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ups: upstream.requests.slice(before) }));
       });
+      req.setTimeout(10_000, () => req.destroy(new Error(`${proxy.name} did not answer ${method} ${path} within 10 s`)));
       req.on('error', reject);
       req.end();
     });
@@ -250,7 +251,7 @@ describe('nginx and Caddy with the files in deploy/, in front of a real Keygate'
       const { token } = await login(i % 2 === 0 ? 'alice@example.com' : 'bob@example.com', i % 2 === 0 ? 'alice' : 'bob');
       assert.equal((await send(nginx, '/orders/9', bearer(token))).status, 200);
       const started = performance.now();
-      const logout = await fetch(new URL('/logout', kg.base), { method: 'POST', headers: bearer(token) });
+      const logout = await fetch(new URL('/logout', kg.base), { method: 'POST', headers: bearer(token), signal: AbortSignal.timeout(10_000) });
       await logout.arrayBuffer();
       assert.ok(logout.status < 400, `logout ${logout.status}`);
       const loggedOut = performance.now();

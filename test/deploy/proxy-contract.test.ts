@@ -49,7 +49,7 @@ for (const start of [startNginx, startCaddy]) {
     async function send(uri: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
       const authBefore = auth.requests.length;
       const upstreamBefore = upstream.requests.length;
-      const response = await fetch(proxy.origin + uri, { redirect: 'manual', ...init });
+      const response = await fetch(proxy.origin + uri, { redirect: 'manual', signal: AbortSignal.timeout(10_000), ...init });
       const text = await response.text();
       return { response, text, auths: auth.requests.slice(authBefore), ups: upstream.requests.slice(upstreamBefore) };
     }
@@ -150,7 +150,7 @@ for (const start of [startNginx, startCaddy]) {
       // A port nothing listens on stands for Keygate stopped.
       const gone = await start({ keygate: `127.0.0.1:${await freePort()}`, upstream: upstream.address });
       try {
-        const response = await fetch(`${gone.origin}/orders/7`, { headers: { authorization: 'Bearer t0k3n' } });
+        const response = await fetch(`${gone.origin}/orders/7`, { headers: { authorization: 'Bearer t0k3n' }, signal: AbortSignal.timeout(10_000) });
         await response.arrayBuffer();
         assert.ok(response.status >= 500, String(response.status));
         assert.equal(upstream.requests.filter((u) => u.url === '/orders/7').length, 0);

@@ -63,8 +63,8 @@ export function fillPlaceholders(text: string, values: Record<string, string>): 
 export async function startNginx(targets: ProxyTargets): Promise<RunningProxy> {
   requireBinary(NGINX, 'nginx', 'NGINX_PATH', 'nginx-light');
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'keygate-nginx-'));
   const site = fillPlaceholders(readFileSync(NGINX_CONF, 'utf8'), { LISTEN: `127.0.0.1:${port}`, KEYGATE: targets.keygate, UPSTREAM: targets.upstream });
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-nginx-'));
   writeFileSync(join(dir, 'keygate.conf'), site);
   writeFileSync(
     join(dir, 'nginx.conf'),
