@@ -51,7 +51,7 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
           clientSecret: config.clientSecret,
           redirectUris: [callbackUrl(config).href],
           postLogoutRedirectUris: [home],
-          backchannelLogoutUri: new URL('/backchannel-logout', config.baseUrl).href,
+          backchannelLogoutUri: new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/backchannel-logout`, config.baseUrl).href,
         },
       ],
       users: config.devUsers,

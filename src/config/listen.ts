@@ -30,12 +30,13 @@ export function parseListen(r: EnvReader, mode: ServerConfig['mode']): Listen {
       r.problems.push(`BASE_URL: expected an absolute http(s) URL, got "${baseSetting}"`);
     } else if (parsed.search || parsed.hash || parsed.username || parsed.password) {
       r.problems.push('BASE_URL: must not carry a query, fragment or credentials');
-    } else if (parsed.pathname !== '/') {
-      r.problems.push(`BASE_URL: Keygate must be served at the root of its origin; a path ("${parsed.pathname}") is not supported`);
+    } else if (!/^(\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*\/?$/.test(parsed.pathname) || /\/\.\.?(\/|$)/.test(parsed.pathname)) {
+      r.problems.push(`BASE_URL: the path "${parsed.pathname}" must be plain segments (letters, digits, "-", "_", "~", ".") such as /keygate`);
     } else if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname) && mode === 'provider') {
       r.problems.push(`BASE_URL: plain http is only allowed for loopback hosts; use https for "${parsed.host}"`);
     } else {
-      baseUrl = new URL(parsed.origin);
+      // A path (https://app.example.com/keygate) mounts every route under it; kept without a trailing slash.
+      baseUrl = new URL(parsed.origin + parsed.pathname.replace(/\/+$/, ''));
     }
   } else if (mode === 'provider' && hostOk && !isLoopbackHost(host)) {
     r.problems.push(`BASE_URL: required (an https URL) when HOST "${host}" is not a loopback address, so that cookies are Secure and the callback URL is right`);

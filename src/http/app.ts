@@ -12,6 +12,7 @@ import type { SessionStore } from '../session/store.js';
 import { clientErrorHandler } from './client-error.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
+import { basePathOf, installBasePath } from './base-path.js';
 import { apiSecurityHeaders, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
 import { installMetrics } from './metrics.js';
@@ -110,9 +111,11 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   installErrorBoundary(app, { debug: config.debug });
 
   const metrics = installMetrics(app, deps.store);
-  guardLoginWithStore(app, deps.store);
+  const prefix = basePathOf(config);
+  guardLoginWithStore(app, deps.store, [`${prefix}/login`]);
   const now = deps.now ?? Date.now;
   installRateLimits(app, config, now);
+  installBasePath(app, config);
   const keygate = deps.keygate ?? createServerCore(config, deps);
   const ctx: RouteContext = {
     config,
@@ -124,14 +127,17 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     metrics,
     now,
   };
-  pageRoutes(app, ctx);
-  loginRoutes(app, ctx);
-  logoutRoutes(app, ctx);
-  backchannelRoutes(app, ctx);
-  if (config.refresh) refreshRoutes(app, ctx);
-  protectedRoutes(app, ctx);
-  healthRoutes(app, ctx);
-  await authRoutes(app, ctx);
+  // With a path in BASE_URL every route lives under it (docs/edge.md); at the root the prefix is ''.
+  await app.register(async (routes) => {
+    pageRoutes(routes, ctx);
+    loginRoutes(routes, ctx);
+    logoutRoutes(routes, ctx);
+    backchannelRoutes(routes, ctx);
+    if (config.refresh) refreshRoutes(routes, ctx);
+    protectedRoutes(routes, ctx);
+    healthRoutes(routes, ctx);
+    await authRoutes(routes, ctx);
+  }, { prefix });
   return app;
 }
 

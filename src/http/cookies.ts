@@ -3,20 +3,28 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { ServerConfig } from '../config/types.js';
 
-/** Cookie names and flags: HttpOnly and SameSite=Lax always; Secure and the `__Host-` prefix over https. */
+/**
+ * Cookie names and flags: HttpOnly, SameSite=Lax and `Path=/` always (with a path in BASE_URL too, so that the
+ * application's own requests carry the session to `/auth`); Secure and the `__Host-` prefix over https. With
+ * COOKIE_DOMAIN the session cookie gets `Domain=` and so the `__Secure-` prefix (`__Host-` forbids a domain);
+ * login transaction cookies stay host-only.
+ */
 export class Cookies {
   readonly session: string;
   /** Login transaction cookies are `<prefix><id>`, one per login in progress (see transactionName). */
   readonly #transactionPrefix: string;
   readonly #transactionName: RegExp;
   readonly #base: CookieSerializeOptions;
+  readonly #session: CookieSerializeOptions;
 
-  constructor(config: Pick<ServerConfig, 'secure'>) {
+  constructor(config: Pick<ServerConfig, 'secure'> & { cookieDomain?: string | undefined }) {
     const prefix = config.secure ? '__Host-' : '';
-    this.session = `${prefix}keygate_session`;
+    const domain = config.cookieDomain;
+    this.session = `${domain !== undefined && config.secure ? '__Secure-' : prefix}keygate_session`;
     this.#transactionPrefix = `${prefix}keygate_tx_`;
     this.#transactionName = new RegExp(`^${this.#transactionPrefix}[A-Za-z0-9_-]{22}$`);
     this.#base = { httpOnly: true, sameSite: 'lax', secure: config.secure, path: '/' };
+    this.#session = domain === undefined ? this.#base : { ...this.#base, domain };
   }
 
   /** The session id from the signed session cookie, or undefined when absent, forged or garbage. */
@@ -28,11 +36,11 @@ export class Cookies {
   }
 
   setSession(reply: FastifyReply, id: string, expiresAt: number, now: number): void {
-    reply.setCookie(this.session, id, { ...this.#base, signed: true, maxAge: Math.max(1, Math.floor((expiresAt - now) / 1000)) });
+    reply.setCookie(this.session, id, { ...this.#session, signed: true, maxAge: Math.max(1, Math.floor((expiresAt - now) / 1000)) });
   }
 
   clearSession(reply: FastifyReply): void {
-    reply.clearCookie(this.session, this.#base);
+    reply.clearCookie(this.session, this.#session);
   }
 
   /**

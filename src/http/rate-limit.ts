@@ -1,3 +1,4 @@
+import { basePathOf } from './base-path.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerConfig, RateLimit } from '../config/types.js';
 import { RateLimitedError } from '../errors.js';
@@ -59,8 +60,10 @@ export class RateLimiter {
  * `/callback` count every request; `/protected` counts answers 400/401 to requests that sent credentials, and
  * refuses an address over its limit before verifying anything.
  */
-export function installRateLimits(app: FastifyInstance, config: Pick<ServerConfig, 'rateLimitLogin' | 'rateLimitCallback' | 'rateLimitBearerFailures'>, now: () => number): void {
-  const route = (request: FastifyRequest) => request.routeOptions.url;
+export function installRateLimits(app: FastifyInstance, config: Pick<ServerConfig, 'rateLimitLogin' | 'rateLimitCallback' | 'rateLimitBearerFailures' | 'baseUrl'>, now: () => number): void {
+  // Routes are declared under BASE_URL's path: compare without it.
+  const prefixLength = basePathOf(config).length;
+  const route = (request: FastifyRequest) => request.routeOptions.url?.slice(prefixLength);
   const login = config.rateLimitLogin && new RateLimiter(config.rateLimitLogin, now);
   const callback = config.rateLimitCallback && new RateLimiter(config.rateLimitCallback, now);
   const failures = config.rateLimitBearerFailures && new RateLimiter(config.rateLimitBearerFailures, now);

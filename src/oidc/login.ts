@@ -43,7 +43,7 @@ export async function startLogin(provider: RelyingParty, returnTo: unknown): Pro
     state: client.randomState(),
     nonce: client.randomNonce(),
     codeVerifier: client.randomPKCECodeVerifier(),
-    returnTo: safeReturnTo(returnTo, config.allowedRedirectHosts),
+    returnTo: safeReturnTo(returnTo, config.allowedRedirectHosts, `${config.baseUrl.pathname.replace(/\/$/, '')}/key`),
   };
   const parameters: Record<string, string> = {
     response_type: 'code',

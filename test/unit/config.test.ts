@@ -237,7 +237,7 @@ describe('loadConfig: other variables', () => {
     assert.equal(loadConfig({ ...AUTH0, BASE_URL: 'http://localhost:8080' }).secure, false);
   });
 
-  it('a provider on a non-loopback HOST needs an https BASE_URL; a path in BASE_URL is refused', () => {
+  it('a provider on a non-loopback HOST needs an https BASE_URL; a path in BASE_URL is kept, an odd one refused', () => {
     assertProblem(problemsOf({ ...AUTH0, HOST: '0.0.0.0' }), 'BASE_URL', /HOST "0\.0\.0\.0"/);
     assert.equal(loadConfig({ ...AUTH0, HOST: '0.0.0.0', BASE_URL: 'https://keygate.example.com' }).baseUrl.href, 'https://keygate.example.com/');
     assert.equal(loadConfig({ HOST: '0.0.0.0' }).mode, 'dev', 'the development mode may listen anywhere');
@@ -249,7 +249,8 @@ describe('loadConfig: other variables', () => {
       assert.equal(wildcard.host, HOST);
     }
     assertProblem(problemsOf({ BASE_URL: 'http://keygate.example.com' }), 'BASE_URL', /loopback/);
-    assertProblem(problemsOf({ BASE_URL: 'https://keygate.example.com/app' }), 'BASE_URL', /path/);
+    assert.equal(loadConfig({ BASE_URL: 'http://127.0.0.1:5000/keygate/' }).baseUrl.href, 'http://127.0.0.1:5000/keygate');
+    assertProblem(problemsOf({ BASE_URL: 'https://keygate.example.com/app;x=1' }), 'BASE_URL', /path/);
   });
 
   it('BASE_URL that is not an http(s) URL or carries a query is refused', () => {

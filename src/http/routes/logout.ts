@@ -1,3 +1,4 @@
+import { withBase } from '../base-path.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest, LoginError } from '../../errors.js';
 import { endSessionUrl } from '../../oidc/logout.js';
@@ -72,7 +73,7 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ({ ended, hint, sub } = await logoutBearer(request));
     } else if (method === 'GET') {
       // A link can be followed from anywhere: with only a cookie, ask first.
-      if (sessionId === undefined) return reply.redirect('/', 303);
+      if (sessionId === undefined) return reply.redirect(withBase(ctx.config, '/'), 303);
       return reply.type('text/html; charset=utf-8').send(renderLogoutConfirmPage({ action: '/logout' }));
     } else if (!isSameOrigin(request, baseOrigin)) {
       throw crossSite();

@@ -1,3 +1,4 @@
+import { withBase } from '../base-path.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname, sep } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -46,7 +47,7 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
   };
 
   app.get('/', { config: { errorFormat: 'html' } }, async (request, reply) => {
-    if ((await liveSession(request)) !== undefined) return reply.redirect('/key', 302);
+    if ((await liveSession(request)) !== undefined) return reply.redirect(withBase(config, '/key'), 302);
     return reply.type('text/html; charset=utf-8').send(renderLoginPage({ providerLabel, ...(devUsers ? { devUsers } : {}) }));
   });
 
@@ -54,7 +55,7 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const session = await liveSession(request);
     if (session === undefined) {
       if (request.cookies[cookies.session] !== undefined) cookies.clearSession(reply);
-      return reply.redirect('/', 302);
+      return reply.redirect(withBase(config, '/'), 302);
     }
     // ALLOWED_USERS applies on every request: a user taken off the list no longer sees the token either.
     if (!isAllowed(config.allowlist, session.email, session.emailVerified)) {
