@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { Agent } from '../helpers/agent.js';
 import { headerValues, startEcho, type EchoServer, type Recorded } from '../helpers/echo.js';
-import { startCaddy, startNginx, type RunningProxy } from '../helpers/edge-proxy.js';
-import { loginAs, startDevKeygate, throughProvider, type TestKeygate } from '../helpers/keygate.js';
+import { loginThroughProxy, startCaddy, startNginx, type RunningProxy } from '../helpers/edge-proxy.js';
+import { loginAs, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 
 const ROUTES = [
   { path: '/public/*', methods: ['GET', 'HEAD'], public: true },
@@ -136,18 +136,10 @@ describe('nginx and Caddy with the files in deploy/, in front of a real Keygate'
     });
 
     it(`${name}: a browser navigation without a session goes to the login and comes back through the proxy with a session`, async () => {
-      // A browser sends 127.0.0.1's cookies to every port: one jar for Keygate's and the proxy's origins.
-      const agent = new Agent({ accept: 'text/html,application/xhtml+xml' });
-      const jar = new Map<string, string>();
-      agent.jar.set(kg.base.host, jar);
-      agent.jar.set(`127.0.0.1:${proxy().port}`, jar);
       const start = new URL('/app/page?a=1&b=two%20words', proxy().origin);
-      const first = await agent.request(start);
-      assert.equal(first.status, 302, await first.text());
-      const location = new URL(first.headers.get('location')!);
-      assert.equal(`${location.origin}${location.pathname}`, `${kg.base.origin}/login`);
-      assert.equal(location.searchParams.get('returnTo'), start.href);
-      const { response, url } = await throughProvider(agent, location, 'alice@example.com', 'alice');
+      const { login, response, url } = await loginThroughProxy(start, kg.base.host, 'alice@example.com', 'alice');
+      assert.equal(`${login.origin}${login.pathname}`, `${kg.base.origin}/login`);
+      assert.equal(login.searchParams.get('returnTo'), start.href);
       assert.equal(url.href, start.href);
       assert.equal(response.status, 200);
       const seen = upstream.last();

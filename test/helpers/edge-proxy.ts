@@ -10,6 +10,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent } from './agent.js';
+import { throughProvider } from './keygate.js';
 import { freePort } from './net.js';
 
 export const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
@@ -20,6 +22,8 @@ export const CADDYFILE = fileURLToPath(new URL('../../deploy/caddy/Caddyfile', i
 /** Where the proxy sends its auth requests and the requests it lets through: `host:port` each. */
 export interface ProxyTargets {
   keygate: string;
+  /** The path of Keygate's BASE_URL ('' or e.g. '/keygate'). */
+  keygatePath?: string;
   upstream: string;
 }
 
@@ -63,7 +67,12 @@ export function fillPlaceholders(text: string, values: Record<string, string>): 
 export async function startNginx(targets: ProxyTargets): Promise<RunningProxy> {
   requireBinary(NGINX, 'nginx', 'NGINX_PATH', 'nginx-light');
   const port = await freePort();
-  const site = fillPlaceholders(readFileSync(NGINX_CONF, 'utf8'), { LISTEN: `127.0.0.1:${port}`, KEYGATE: targets.keygate, UPSTREAM: targets.upstream });
+  const site = fillPlaceholders(readFileSync(NGINX_CONF, 'utf8'), {
+    LISTEN: `127.0.0.1:${port}`,
+    KEYGATE: targets.keygate,
+    KEYGATE_PATH: targets.keygatePath ?? '',
+    UPSTREAM: targets.upstream,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'keygate-nginx-'));
   writeFileSync(join(dir, 'keygate.conf'), site);
   writeFileSync(
@@ -98,6 +107,7 @@ export async function startCaddy(targets: ProxyTargets): Promise<RunningProxy> {
     CADDY_BIND: '127.0.0.1',
     CADDY_ADMIN: 'off',
     KEYGATE: targets.keygate,
+    KEYGATE_PATH: targets.keygatePath ?? '',
     UPSTREAM: targets.upstream,
     // Caddy's own storage, away from the user's home.
     HOME: dir,
@@ -149,4 +159,23 @@ function accepts(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.once('connect', () => done(true));
   });
+}
+
+/**
+ * A browser's first visit to `start` (a page behind the proxy) without a session: the proxy's answer must be a 302
+ * to Keygate's login, which is followed through the real provider back to `start`. A browser sends 127.0.0.1's
+ * cookies to every port, so Keygate's origin and the proxy's share one jar.
+ */
+export async function loginThroughProxy(start: URL, keygateHost: string, email: string, password: string): Promise<{ login: URL; response: Response; url: URL }> {
+  const agent = new Agent({ accept: 'text/html,application/xhtml+xml' });
+  const jar = new Map<string, string>();
+  agent.jar.set(keygateHost, jar);
+  agent.jar.set(start.host, jar);
+  const first = await agent.request(start);
+  const body = await first.text();
+  const location = first.headers.get('location');
+  if (first.status !== 302 || location === null) throw new Error(`${start.href} answered ${first.status}, not a redirect to the login: ${body.slice(0, 300)}`);
+  const login = new URL(location);
+  const { response, url } = await throughProvider(agent, login, email, password);
+  return { login, response, url };
 }
