@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { Agent } from '../helpers/agent.js';
-import { headerValues, startEcho, type EchoServer, type Recorded } from '../helpers/echo.js';
+import { headerValues, startEcho, upgrade, type EchoServer, type Recorded } from '../helpers/echo.js';
 import { loginThroughProxy, startCaddy, startNginx, type RunningProxy } from '../helpers/edge-proxy.js';
 import { loginAs, startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 
@@ -149,6 +149,16 @@ describe('nginx and Caddy with the files in deploy/, in front of a real Keygate'
       assert.equal((await send(proxy(), '/app/page', { accept: 'application/json' })).status, 401);
     });
   }
+
+  it('nginx and Caddy: a WebSocket handshake is decided by Keygate: upgraded with the identity for a live login, 401 without', async () => {
+    for (const proxy of Object.values(proxies)) {
+      const before = upstream.requests.length;
+      assert.equal(await upgrade(proxy.port, '/socket', { accept: 'application/json' }), 'status:401', proxy.name);
+      assert.equal(upstream.requests.length, before, proxy.name);
+      assert.equal(await upgrade(proxy.port, '/socket', bearer(alice.token)), 'echo:ping', `${proxy.name}\n${proxy.output()}`);
+      assert.equal((await identityAt(proxy, upstream.last())).email, 'alice@example.com');
+    }
+  });
 
   const FORGED_IDENTITY = {
     'X-Auth-Request-User': 'admin',

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { headerValues, startEcho, type EchoServer, type Recorded } from '../helpers/echo.js';
+import { headerValues, startEcho, upgrade, type EchoServer, type Recorded } from '../helpers/echo.js';
 import { startCaddy, startNginx, type RunningProxy } from '../helpers/edge-proxy.js';
 import { freePort } from '../helpers/net.js';
 
@@ -37,7 +37,8 @@ for (const start of [startNginx, startCaddy]) {
     let proxy: RunningProxy;
     let answer: (request: Recorded) => { status: number; headers?: Record<string, string> } = () => ({ status: 200, headers: IDENTITY });
     before(async () => {
-      auth = await startEcho((request) => answer(request));
+      // Keygate's /auth has no upgrade listener: neither has its stand-in.
+      auth = await startEcho((request) => answer(request), { upgrades: false });
       upstream = await startEcho();
       proxy = await start({ keygate: auth.address, upstream: upstream.address });
     });
@@ -138,6 +139,25 @@ for (const start of [startNginx, startCaddy]) {
       assert.equal(r.response.status, 302, proxy.output());
       assert.equal(r.response.headers.get('location'), location);
       assert.equal(r.ups.length, 0);
+    });
+
+    it('a WebSocket handshake is asked of the auth endpoint: allowed, it is upgraded with the identity and carries data; refused, it never reaches the upstream', async () => {
+      for (const status of [200, 401]) {
+        answer = () => ({ status, headers: status === 200 ? IDENTITY : { 'www-authenticate': 'Bearer' } });
+        const before = upstream.requests.length;
+        const outcome = await upgrade(proxy.port, '/socket?room=1', { authorization: 'Bearer t0k3n', 'x-auth-request-user': 'admin' });
+        if (status === 200) {
+          assert.equal(outcome, 'echo:ping', proxy.output());
+          const u = upstream.last();
+          assert.equal(u.url, '/socket?room=1');
+          assert.equal(one(u, 'x-auth-request-user'), 'user-1');
+          assert.equal(one(u, 'x-keygate-assertion'), 'aaa.bbb.ccc');
+        } else {
+          assert.equal(outcome, 'status:401');
+          assert.equal(upstream.requests.length, before);
+        }
+        assert.equal(headerValues(auth.last().rawHeaders, 'x-forwarded-uri')[0], '/socket?room=1');
+      }
     });
 
     it('fails closed: the auth endpoint answering 503 or 500, or not listening, lets nothing through', async () => {
