@@ -125,7 +125,7 @@ export class RefreshRejectedError extends LoginError {
   }
 }
 
-type ProviderCode = 'provider_error' | 'provider_unreachable' | 'provider_timeout' | 'provider_bad_response' | 'unusable_token';
+export type ProviderCode = 'provider_error' | 'provider_unreachable' | 'provider_timeout' | 'provider_bad_response' | 'unusable_token';
 
 /** The provider failed (down, slow, garbage): 502 bad gateway, 504 timeout. */
 export class ProviderError extends KeygateError {
