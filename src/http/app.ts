@@ -20,6 +20,7 @@ import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
+import { keyJsonRoutes } from './routes/key-json.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
@@ -124,6 +125,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     now,
   };
   pageRoutes(app, ctx);
+  if (config.mode === 'dev') keyJsonRoutes(app, ctx);
   loginRoutes(app, ctx);
   logoutRoutes(app, ctx);
   backchannelRoutes(app, ctx);
