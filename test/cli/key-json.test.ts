@@ -19,7 +19,8 @@ describe('GET /key.json', () => {
   after(() => kg?.close());
 
   it('DV-01 a request a browser marks as cross-site, or from a foreign Origin, gets no token', async () => {
-    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }]) {
+    const variants: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }];
+    for (const headers of variants) {
       const response = await agent.request(new URL('/key.json', kg.base), { headers });
       const text = await response.text();
       assert.equal(response.status, 403, JSON.stringify(headers));
