@@ -99,6 +99,12 @@ export const invalidRequest = (description: string, cause?: unknown) => new Bear
 export const invalidToken = (description: string, cause?: unknown) => new BearerError('invalid_token', description, { cause });
 export const insufficientScope = (scope: string, description = `The token lacks the scope this resource requires: ${scope}.`) =>
   new BearerError('insufficient_scope', description, { scope });
+/** A stored session sealed under a SECRET_KEY this instance does not hold (another instance's, or a random dev key). */
+export const keyMismatch = () =>
+  invalidToken(
+    'The login that issued this token was stored under a different SECRET_KEY than this instance has (key mismatch): '
+      + 'give every instance that shares the session store the same SECRET_KEY.',
+  );
 export const accessDenied = (description: string) => new BearerError('access_denied', description);
 
 /** The shared store or the provider's keys cannot be reached: fail closed. */
@@ -125,7 +131,7 @@ export class RefreshRejectedError extends LoginError {
   }
 }
 
-type ProviderCode = 'provider_error' | 'provider_unreachable' | 'provider_timeout' | 'provider_bad_response' | 'unusable_token';
+export type ProviderCode = 'provider_error' | 'provider_unreachable' | 'provider_timeout' | 'provider_bad_response' | 'unusable_token';
 
 /** The provider failed (down, slow, garbage): 502 bad gateway, 504 timeout. */
 export class ProviderError extends KeygateError {

@@ -7,6 +7,7 @@ import type { ServerConfig } from './config/types.js';
 import { buildApp, createServerCore, type AppDeps } from './http/app.js';
 import type { Keygate } from './keygate/create.js';
 import { callbackUrl } from './oidc/login.js';
+import { startupChecks } from './oidc/startup.js';
 import { MemoryStore } from './session/memory.js';
 import { RedisStore } from './session/redis.js';
 import type { SessionStore } from './session/store.js';
@@ -39,10 +40,12 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
   const store = options.store ?? (await createStore(config));
   const keygate = createServerCore(config, { store, ...pick(options) });
   let mount: Parameters<typeof buildApp>[1]['mount'];
+  let warnings: string[] = [];
   if (config.mode === 'dev') {
     const home = new URL(`${config.baseUrl.pathname.replace(/\/$/, '')}/`, config.baseUrl).href;
     // Imported here: oidc-provider (and its Koa) loads only when the development provider runs.
-    const { createDevIdp } = await import('./dev-idp/index.js');
+    const { createDevIdp, apiScopes, scopeWarnings } = await import('./dev-idp/index.js');
+    warnings = scopeWarnings(config.scope, config.audience);
     const idp = createDevIdp({
       issuer: config.issuerUrl,
       clients: [
@@ -55,12 +58,14 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
         },
       ],
       users: config.devUsers,
+      apiScopes: apiScopes(config.scope),
       cookieKeys: [...config.secretKeys],
     });
     mount = { path: idp.mountPath, handler: idp.handler };
   }
   const app = await buildApp(config, { store, keygate, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}), ...pick(options) });
   await app.listen({ host: config.host, port: config.port });
+  startupChecks(config, keygate, app.log, warnings);
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   return {

@@ -2,10 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfigFromProcess, type ServerConfig } from '../config/index.js';
 import { startKeygate } from '../server.js';
+import { checkProvider } from './check-provider.js';
+import { tokenCommand } from './token.js';
 
 const USAGE = `Usage: keygate [start] [--check-config] [--version] [--help]
+       keygate token --user <email> [--password <password>] [--scope <scopes>] [--base-url <url>]
 
   start            start Keygate (the default)
+  token            log in to a running Keygate in development mode and print the API token (keygate token --help)
   --check-config   validate the configuration (environment and .env), print it without secrets, exit
   --version        print the version
 `;
@@ -50,6 +54,7 @@ function describeRedis(redis: NonNullable<ServerConfig['redis']>): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'token') return tokenCommand(argv.slice(1));
   const args = new Set(argv);
   if (args.has('--help') || args.has('-h')) {
     process.stdout.write(USAGE);
@@ -75,6 +80,11 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   if (args.has('--check-config')) {
+    const failure = await checkProvider(config);
+    if (failure !== undefined) {
+      process.stderr.write(`keygate: ${failure}\n`);
+      return 1;
+    }
     process.stdout.write(`Configuration is valid.\n${JSON.stringify(describe(config), null, 2)}\n`);
     return 0;
   }

@@ -1,11 +1,7 @@
 import { parseUrl } from '../keygate/validate.js';
 import type { EnvReader } from './env.js';
-import type { DevUser, ServerConfig } from './types.js';
-
-const DEFAULT_DEV_USERS: readonly DevUser[] = [
-  { email: 'alice@example.com', password: 'alice', name: 'Alice Example' },
-  { email: 'bob@example.com', password: 'bob', name: 'Bob Example' },
-];
+import { DEFAULT_DEV_USERS, parseDevUsers } from './dev-users.js';
+import type { ServerConfig } from './types.js';
 
 type Provider = Pick<
   ServerConfig,
@@ -79,19 +75,4 @@ export function parseProvider(r: EnvReader, mode: ServerConfig['mode'], baseUrl:
     issuerUrl, auth0, clientId, clientSecret, audience, scope, refresh, refreshBeforeSeconds,
     requiredScopes: Object.freeze(requiredScopes), devUsers: Object.freeze([...devUsers]),
   };
-}
-
-/** `DEV_USERS`: comma list of `email:password[:name]`. */
-function parseDevUsers(value: string, problems: string[]): DevUser[] {
-  const users: DevUser[] = [];
-  for (const entry of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [email, password, ...nameParts] = entry.split(':');
-    if (!email || !password || !/^[^@\s]+@[^@\s]+$/.test(email)) {
-      problems.push(`DEV_USERS: "${entry}" is not email:password[:name]`);
-      continue;
-    }
-    users.push({ email: email.toLowerCase(), password, name: nameParts.join(':') || email.split('@')[0]! });
-  }
-  if (users.length === 0) problems.push('DEV_USERS: no user in the list');
-  return users;
 }

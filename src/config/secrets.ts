@@ -7,6 +7,11 @@ export function parseSecretKeys(r: EnvReader, mode: ServerConfig['mode']): reado
   const setting = r.read('SECRET_KEY');
   if (setting === undefined) {
     if (mode === 'provider') r.problems.push('SECRET_KEY: required outside the development mode (at least 32 random characters; comma list to rotate)');
+    else {
+      // A random key per process cannot open what another process sealed in the shared store.
+      const shared = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].find((name) => r.read(name) !== undefined);
+      if (shared) r.problems.push(`SECRET_KEY: required with ${shared} (every instance sharing the store must seal sessions with the same key; without SECRET_KEY development mode picks a random one per process)`);
+    }
     return Object.freeze([randomBytes(32).toString('base64url')]);
   }
   const keys = setting.split(',').map((s) => s.trim()).filter(Boolean);

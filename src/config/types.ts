@@ -7,6 +7,8 @@ export interface DevUser {
   email: string;
   password: string;
   name: string;
+  /** Auth0-style `permissions` claim of this user's access tokens (development provider, with AUDIENCE). */
+  permissions?: readonly string[];
 }
 
 export type { Allowlist };

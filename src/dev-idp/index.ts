@@ -4,3 +4,4 @@ export { createDevIdp } from './factory.js';
 export { startDevIdp } from './standalone.js';
 export type { RunningDevIdp, StartDevIdpOptions } from './standalone.js';
 export { subjectFor } from './account.js';
+export { apiScopes, scopeWarnings } from './scopes.js';

@@ -3,6 +3,7 @@ import { errors } from 'oidc-provider';
 import type { AccountDirectory } from './account.js';
 import { MemoryStore } from './store.js';
 import { errorPage, logoutPage, postLogoutPage } from './pages.js';
+import { OIDC_SCOPES, apiScopes } from './scopes.js';
 import type { DevIdpClient, DevIdpOptions } from './types.js';
 
 const DEFAULT_TTL = 3600;
@@ -55,6 +56,8 @@ export function buildConfiguration(
     throw new TypeError('cookieKeys must hold at least one non-empty key');
   }
   const clientIds = new Set<string>(options.clients.map((c) => c.clientId));
+  // The resource server grants the OpenID Connect scopes and the API scopes Keygate asks for (SCOPE).
+  const resourceScope = [...OIDC_SCOPES.filter((s) => s !== 'offline_access'), ...apiScopes((options.apiScopes ?? []).join(' '))].join(' ');
   const backchannelUris = new Set<string>();
   for (const client of options.clients) {
     const href = client.backchannelLogoutUri ? URL.parse(client.backchannelLogoutUri)?.href : undefined;
@@ -75,7 +78,7 @@ export function buildConfiguration(
     jwks: { keys: [signingKey] },
     cookies: { keys: [...options.cookieKeys] },
     findAccount: accounts.findAccount,
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: [...OIDC_SCOPES],
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
@@ -109,7 +112,10 @@ export function buildConfiguration(
     extraTokenClaims: (_ctx, token) => {
       const accountId = 'accountId' in token ? token.accountId : undefined;
       const account = typeof accountId === 'string' ? accounts.bySub(accountId) : undefined;
-      return account ? { email: account.user.email } : undefined;
+      if (!account) return undefined;
+      // Auth0-style RBAC: an access token for an API lists every permission of the user, whatever the scopes.
+      const forApi = 'resourceServer' in token && token.resourceServer !== undefined;
+      return forApi ? { email: account.user.email, permissions: [...(account.user.permissions ?? [])] } : { email: account.user.email };
     },
     features: {
       devInteractions: { enabled: false },
@@ -139,7 +145,7 @@ export function buildConfiguration(
             throw new errors.InvalidTarget('the resource (audience) must be an absolute http(s) URI');
           }
           return {
-            scope: 'openid email profile',
+            scope: resourceScope,
             audience: resource,
             accessTokenFormat: 'jwt',
             accessTokenTTL: accessTokenTtl,

@@ -17,6 +17,8 @@ export interface DevIdpOptions {
   users: readonly DevUser[];
   /** Keys for oidc-provider's own cookies. */
   cookieKeys: string[];
+  /** API scopes (e.g. `read:messages`) the provider grants in access tokens for an audience, besides the OIDC ones. */
+  apiScopes?: readonly string[];
   /** Seconds, default 3600. */
   idTokenTtl?: number;
   /** Seconds, default 3600. */

@@ -22,6 +22,7 @@ import type { RouteContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
+import { keyJsonRoutes } from './routes/key-json.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
@@ -130,6 +131,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   // With a path in BASE_URL every route lives under it (docs/edge.md); at the root the prefix is ''.
   await app.register(async (routes) => {
     pageRoutes(routes, ctx);
+    if (config.mode === 'dev') keyJsonRoutes(routes, ctx);
     loginRoutes(routes, ctx);
     logoutRoutes(routes, ctx);
     backchannelRoutes(routes, ctx);

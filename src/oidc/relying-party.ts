@@ -3,7 +3,9 @@ import type * as jose from 'jose';
 import type { ServerConfig } from '../config/types.js';
 import type { Keygate } from '../keygate/create.js';
 import type { TokenVerifier } from '../token/verifier.js';
+import { ProviderError, type ProviderCode } from '../errors.js';
 import { mapOidcError } from './errors.js';
+import { discoveryUrl, describeCause } from './probe.js';
 
 export interface Discovered {
   /** openid-client's Configuration for Keygate's own client (its id and secret), on the shared metadata. */
@@ -32,7 +34,11 @@ export class RelyingParty {
   discover(): Promise<Discovered> {
     this.#pending ??= this.#build().catch((error: unknown) => {
       this.#pending = undefined;
-      throw mapOidcError(error, 'discovery');
+      const mapped = mapOidcError(error, 'discovery');
+      // The page names where Keygate looked and what went wrong (ENOTFOUND, HTTP 404, a timeout), not only the log.
+      if (!(mapped instanceof ProviderError)) throw mapped;
+      const what = mapped.code === 'provider_timeout' ? 'did not answer in time' : mapped.code === 'provider_unreachable' ? 'could not be reached' : 'answered something unusable';
+      throw new ProviderError(mapped.code as ProviderCode, `The provider's discovery at ${discoveryUrl(this.config.issuerUrl)} ${what}: ${describeCause(error)}.`, error);
     });
     return this.#pending;
   }

@@ -6,6 +6,12 @@ import type { PolicyCheck } from './types.js';
 export function requireScopes(required: readonly string[]): PolicyCheck {
   return ({ claims }) => {
     const granted = grantedScopes(claims);
-    if (required.some((s) => !granted.has(s))) throw insufficientScope(required.join(' '));
+    if (!required.some((s) => !granted.has(s))) return;
+    const scope = required.join(' ');
+    if (claims.scope === undefined && claims.scp === undefined) {
+      throw insufficientScope(scope, `The token carries no scopes at all (no "scope" claim), so it cannot grant ${scope}. `
+        + 'ID tokens carry none: set AUDIENCE so that the API token is an access token for your API.');
+    }
+    throw insufficientScope(scope);
   };
 }

@@ -1,3 +1,4 @@
+import { keyMismatch } from '../errors.js';
 import { FieldSealer } from './seal.js';
 import type { Session } from './store.js';
 
@@ -49,7 +50,9 @@ export class SessionCodec {
       const value = session[field];
       if (value === undefined) continue;
       const opened = this.#sealer.open(value, `${session.id}:${field}`);
-      // Sealed under a key no longer configured (or tampered with): the session cannot be used.
+      // Sealed under another SECRET_KEY: say so, since "the login has ended" would send the operator the wrong way.
+      if (opened === undefined && !this.#sealer.holdsKeyOf(value)) throw keyMismatch();
+      // Tampered with: the session cannot be used.
       if (opened === undefined) return undefined;
       session[field] = opened;
     }

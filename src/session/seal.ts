@@ -36,6 +36,12 @@ export class FieldSealer {
     return [VERSION, id, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
   }
 
+  /** Whether `sealed` names one of this sealer's keys (false: sealed under a SECRET_KEY this instance does not hold). */
+  holdsKeyOf(sealed: string): boolean {
+    const parts = sealed.split('.');
+    return parts.length === 5 && parts[0] === VERSION && this.#keys.some((k) => k.id === parts[1]);
+  }
+
   /** The plaintext, or undefined when the value is garbage, tampered, bound to another context or sealed with an unknown key. */
   open(sealed: string, context: string): string | undefined {
     const parts = sealed.split('.');

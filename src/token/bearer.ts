@@ -45,7 +45,7 @@ export function extractBearer(request: BearerRequest): string {
     return rejectScheme(scheme);
   }
   if (header === '' || /^bearer *$/i.test(header)) throw invalidRequest('The Authorization header has no token after "Bearer".');
-  throw invalidRequest('The Authorization header is malformed; expected "Bearer <token>" with one token of base64url characters.');
+  throw invalidRequest('The Authorization header is malformed; expected "Bearer <token>" with one token and nothing else.');
 }
 
 function rejectScheme(scheme: string): never {

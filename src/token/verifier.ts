@@ -56,7 +56,7 @@ export function assertCanonical(token: string): void {
   if (parts.length === 5) throw invalidToken('Encrypted tokens (JWE) are not accepted.');
   if (parts.length !== 3) throw invalidToken('The token is not a JWT (expected three dot-separated parts).');
   for (const part of parts) {
-    if (!SEGMENT.test(part) || !zeroTrailingBits(part)) throw invalidToken('The token is damaged or not a JWT (its parts are not valid base64url).');
+    if (!SEGMENT.test(part) || !zeroTrailingBits(part)) throw invalidToken('The token is damaged or not a JWT.');
   }
 }
 
@@ -166,7 +166,7 @@ export function mapJoseError(error: unknown): KeygateError {
   if (error instanceof jose.errors.JWKSTimeout) return new UnavailableError('The provider\'s signing keys could not be fetched in time.', error);
   if (error instanceof jose.errors.JWKSInvalid) return new UnavailableError('The provider published an invalid key set.', error);
   if (error instanceof jose.errors.JOSENotSupported) return invalidToken('The token uses a feature this API does not support.', error);
-  if (error instanceof jose.errors.JWTInvalid || error instanceof jose.errors.JWSInvalid) return invalidToken('The token is malformed.', error);
+  if (error instanceof jose.errors.JWTInvalid || error instanceof jose.errors.JWSInvalid) return invalidToken('The token is damaged or not a JWT.', error);
   if (error instanceof jose.errors.JOSEError) return invalidToken('The token could not be verified.', error);
   // jose refusing a key it was handed (an RSA modulus under 2048 bits, an unusable key type) is the token's fault.
   if (error instanceof TypeError && /modulusLength|key/i.test(error.message) && !/fetch/i.test(error.message)) {

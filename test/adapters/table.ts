@@ -140,7 +140,7 @@ export const TABLE: Case[] = [
       const now = Math.floor(Date.now() / 1000);
       return bearer(new jose.UnsecuredJWT({ iss: ctx.issuer.issuer, aud: AUDIENCE, sub: 'user-1', iat: now, exp: now + 60 }).encode());
     },
-    ...invalid('The token is damaged or not a JWT (its parts are not valid base64url).'),
+    ...invalid('The token is damaged or not a JWT.'),
   },
   { name: 'a DPoP-typed token: 401', path: '/me', headers: withToken({}, { typ: 'dpop+jwt' }), ...invalid('Tokens of type "dpop+jwt" are not accepted.') },
   {
@@ -186,6 +186,15 @@ export const TABLE: Case[] = [
     path: '/scoped',
     headers: withToken({ scope: 'read:messages' }),
     ...scopeFail('The token lacks the scope this resource requires: read:messages write:messages.', 'read:messages write:messages'),
+  },
+  {
+    name: 'no scope claim at all (an ID token): 403 saying so',
+    path: '/scoped',
+    headers: withToken(),
+    ...scopeFail(
+      'The token carries no scopes at all (no "scope" claim), so it cannot grant read:messages write:messages. ID tokens carry none: set AUDIENCE so that the API token is an access token for your API.',
+      'read:messages write:messages',
+    ),
   },
   { name: 'scopes as a `scope` string: 200', path: '/scoped', headers: withToken({ scope: 'write:messages read:messages' }), ...ok({ scopes: ['write:messages', 'read:messages'] }) },
   { name: 'scopes as an `scp` array: 200', path: '/scoped', headers: withToken({ scp: ['read:messages', 'write:messages'] }), ...ok({ scopes: ['read:messages', 'write:messages'] }) },

@@ -18,6 +18,7 @@ after(async () => cluster?.stop());
 /** Opened from the configuration, as Keygate does: REDIS_CLUSTER_NODES, the prefix turned into a hash tag. */
 function openStore(now?: () => number, prefix = `kgtest-${randomUUID()}:`): Promise<RedisStore> {
   const config = loadConfig({
+    SECRET_KEY: 'redis-config-test-key-0123456789abcdef',
     REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
     REDIS_PREFIX: prefix,
   });

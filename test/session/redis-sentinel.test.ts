@@ -26,6 +26,7 @@ after(async () => {
 
 sessionStoreContract('RedisStore through Redis Sentinel (SessionStore contract, real sentinel and master)', async (clock) => {
   const config = loadConfig({
+    SECRET_KEY: 'redis-config-test-key-0123456789abcdef',
     REDIS_SENTINELS: `127.0.0.1:${sentinel.port}`,
     REDIS_SENTINEL_NAME: 'keygate-master',
     REDIS_PREFIX: `kgtest-${randomUUID()}:`,

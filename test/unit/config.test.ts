@@ -389,56 +389,59 @@ describe('loadConfig: rate limits and TRUST_PROXY', () => {
   });
 });
 
+/** The shared store needs an explicit SECRET_KEY (its refusal without one is in test/core/causes.test.ts). */
+const KEY = { SECRET_KEY: 'redis-config-test-key-0123456789abcdef' };
+
 describe('loadConfig: the Redis store', () => {
   it('no Redis setting gives the memory store', () => {
     assert.equal(loadConfig({}).redis, undefined);
   });
 
   it('REDIS_URL: host, port, user, password, database, TLS; default prefix and timeout', () => {
-    const config = loadConfig({ REDIS_URL: 'rediss://keygate:p%40ss@redis.internal:6380/2' });
+    const config = loadConfig({ ...KEY, REDIS_URL: 'rediss://keygate:p%40ss@redis.internal:6380/2' });
     assert.equal(config.redisUrl, 'rediss://keygate:p%40ss@redis.internal:6380/2');
     assert.deepEqual(config.redis, {
       url: 'rediss://keygate:p%40ss@redis.internal:6380/2', clusterNodes: undefined, sentinels: undefined,
       sentinelName: undefined, sentinelPassword: undefined, prefix: 'keygate:', timeoutMs: 1000,
     });
     assert.ok(Object.isFrozen(config.redis));
-    assert.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1' }).redis?.url, 'redis://127.0.0.1');
-    assert.equal(loadConfig({ REDIS_URL: 'redis://[::1]:6379/0', REDIS_PREFIX: 'kg:prod:', REDIS_TIMEOUT_MS: '250' }).redis?.prefix, 'kg:prod:');
+    assert.equal(loadConfig({ ...KEY, REDIS_URL: 'redis://127.0.0.1' }).redis?.url, 'redis://127.0.0.1');
+    assert.equal(loadConfig({ ...KEY, REDIS_URL: 'redis://[::1]:6379/0', REDIS_PREFIX: 'kg:prod:', REDIS_TIMEOUT_MS: '250' }).redis?.prefix, 'kg:prod:');
   });
 
   it('a bad REDIS_URL is a problem naming the variable, without echoing the password', () => {
     for (const url of ['http://redis:6379', 'redis//nohost', 'redis://host:6379/db1', 'redis://host/2?tls=true', 'not a url', 'redis://user:hunter2@host/x']) {
-      const problems = problemsOf({ REDIS_URL: url });
+      const problems = problemsOf({ ...KEY, REDIS_URL: url });
       assertProblem(problems, 'REDIS_URL');
       assert.ok(!problems.join(' ').includes('hunter2'), 'the password is never printed');
     }
   });
 
   it('Cluster: REDIS_CLUSTER_NODES alone is enough; the prefix becomes one hash tag; database 0 only', () => {
-    const config = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001,[::1]:7002' });
+    const config = loadConfig({ ...KEY, REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001,[::1]:7002' });
     assert.deepEqual(config.redis?.clusterNodes, [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }, { host: '::1', port: 7002 }]);
     assert.equal(config.redis?.prefix, '{keygate}:');
-    assert.equal(loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_PREFIX: '{kg}:x:' }).redis?.prefix, '{kg}:x:');
-    assertProblem(problemsOf({ REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://a/3' }), 'REDIS_URL', /database 0/);
-    assertProblem(problemsOf({ REDIS_CLUSTER_NODES: 'a:1,b' }), 'REDIS_CLUSTER_NODES', /"b" is not host:port/);
-    assertProblem(problemsOf({ REDIS_CLUSTER_NODES: 'a:70000' }), 'REDIS_CLUSTER_NODES');
+    assert.equal(loadConfig({ ...KEY, REDIS_CLUSTER_NODES: 'a:1', REDIS_PREFIX: '{kg}:x:' }).redis?.prefix, '{kg}:x:');
+    assertProblem(problemsOf({ ...KEY, REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://a/3' }), 'REDIS_URL', /database 0/);
+    assertProblem(problemsOf({ ...KEY, REDIS_CLUSTER_NODES: 'a:1,b' }), 'REDIS_CLUSTER_NODES', /"b" is not host:port/);
+    assertProblem(problemsOf({ ...KEY, REDIS_CLUSTER_NODES: 'a:70000' }), 'REDIS_CLUSTER_NODES');
   });
 
   it('Sentinel: REDIS_SENTINELS needs REDIS_SENTINEL_NAME; not both Cluster and Sentinel', () => {
-    const config = loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_URL: 'redis://:pw@ignored/1' });
+    const config = loadConfig({ ...KEY, REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_URL: 'redis://:pw@ignored/1' });
     assert.deepEqual(config.redis?.sentinels, [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }]);
     assert.equal(config.redis?.sentinelName, 'mymaster');
-    assertProblem(problemsOf({ REDIS_SENTINELS: 's1:26379' }), 'REDIS_SENTINEL_NAME', /required/);
-    assertProblem(problemsOf({ REDIS_URL: 'redis://a', REDIS_SENTINEL_NAME: 'm' }), 'REDIS_SENTINEL_NAME', /only used/);
-    const both = problemsOf({ REDIS_SENTINELS: 's:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'c:1' });
+    assertProblem(problemsOf({ ...KEY, REDIS_SENTINELS: 's1:26379' }), 'REDIS_SENTINEL_NAME', /required/);
+    assertProblem(problemsOf({ ...KEY, REDIS_URL: 'redis://a', REDIS_SENTINEL_NAME: 'm' }), 'REDIS_SENTINEL_NAME', /only used/);
+    const both = problemsOf({ ...KEY, REDIS_SENTINELS: 's:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'c:1' });
     assertProblem(both, 'REDIS_CLUSTER_NODES and REDIS_SENTINELS');
   });
 
   it('REDIS_PREFIX and REDIS_TIMEOUT_MS are validated, and refused without a Redis store; all problems at once', () => {
-    const problems = problemsOf({ REDIS_URL: 'redis://a', REDIS_PREFIX: 'has space', REDIS_TIMEOUT_MS: '5' });
+    const problems = problemsOf({ ...KEY, REDIS_URL: 'redis://a', REDIS_PREFIX: 'has space', REDIS_TIMEOUT_MS: '5' });
     assertProblem(problems, 'REDIS_PREFIX');
     assertProblem(problems, 'REDIS_TIMEOUT_MS', /50 to 10000/);
-    assertProblem(problemsOf({ REDIS_PREFIX: 'kg:' }), 'REDIS_PREFIX', /only used with the Redis store/);
+    assertProblem(problemsOf({ ...KEY, REDIS_PREFIX: 'kg:' }), 'REDIS_PREFIX', /only used with the Redis store/);
   });
 });
 

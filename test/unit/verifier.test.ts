@@ -252,7 +252,7 @@ describe('canonical form', () => {
     const [h, p, s] = token.split('.');
     for (const variant of [`${h}=.${p}.${s}`, `${h}.${p}=.${s}`, `${h}.${p}.${s}=`, `${h}.${p}.${s}==`]) {
       assert.throws(() => assertCanonical(variant), (e: unknown) => e instanceof KeygateError && e.status === 401 && e.code === 'invalid_token');
-      await invalid(verifier()(variant), /not valid base64url/);
+      await invalid(verifier()(variant), /^The token is damaged or not a JWT\.$/);
     }
   });
 
@@ -268,7 +268,7 @@ describe('canonical form', () => {
       assert.deepEqual(Buffer.from(tweaked, 'base64url'), Buffer.from(s, 'base64url'), 'decodes to the same signature bytes');
       const variant = `${h}.${p}.${tweaked}`;
       assert.throws(() => assertCanonical(variant), KeygateError);
-      await invalid(verifier()(variant), /not valid base64url/);
+      await invalid(verifier()(variant), /^The token is damaged or not a JWT\.$/);
     }
   });
 
@@ -277,7 +277,7 @@ describe('canonical form', () => {
     const dot = token.indexOf('.');
     for (const variant of [` ${token}`, `${token} `, `${token}\n`, `${token.slice(0, dot)} ${token.slice(dot)}`, `${token.slice(0, 10)}\t${token.slice(10)}`]) {
       assert.throws(() => assertCanonical(variant), KeygateError, JSON.stringify(variant.slice(0, 12)));
-      await invalid(verifier()(variant), /not valid base64url/);
+      await invalid(verifier()(variant), /^The token is damaged or not a JWT\.$/);
     }
   });
 
@@ -285,7 +285,7 @@ describe('canonical form', () => {
     const token = await sign();
     const variant = token.replace(/-/g, '+').replace(/_/g, '/');
     assert.notEqual(variant, token, 'the test token contains - or _');
-    await invalid(verifier()(variant), /not valid base64url/);
+    await invalid(verifier()(variant), /^The token is damaged or not a JWT\.$/);
   });
 
   it('a 5-part JWE-looking token is refused', async () => {

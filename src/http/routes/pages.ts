@@ -5,10 +5,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as jose from 'jose';
 import { renderKeyPage } from '../../pages/key.js';
 import { renderLoginPage } from '../../pages/login.js';
-import { LoginError } from '../../errors.js';
-import { isAllowed } from '../../policy/allowlist.js';
 import { profileFromSession } from '../../token/authorize.js';
 import type { RouteContext } from '../context.js';
+import { keySession } from '../key-session.js';
 
 const PUBLIC_DIR = new URL('../../../public/', import.meta.url);
 const TYPES: Record<string, string> = {
@@ -52,15 +51,8 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   app.get('/key', { config: { errorFormat: 'html' } }, async (request, reply) => {
-    const session = await liveSession(request);
-    if (session === undefined) {
-      if (request.cookies[cookies.session] !== undefined) cookies.clearSession(reply);
-      return reply.redirect(withBase(config, '/'), 302);
-    }
-    // ALLOWED_USERS applies on every request: a user taken off the list no longer sees the token either.
-    if (!isAllowed(config.allowlist, session.email, session.emailVerified)) {
-      throw new LoginError('access_denied', `The address ${session.email ?? '(none)'} is no longer allowed to use this API.`);
-    }
+    const session = await keySession(ctx, request, reply);
+    if (session === undefined) return reply.redirect(withBase(config, '/'), 302);
     const claims = jose.decodeJwt(session.apiToken);
     // The same profile /protected answers for this session's token.
     const profile = profileFromSession(session, claims.exp ?? Math.floor(session.expiresAt / 1000));
