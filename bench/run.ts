@@ -41,6 +41,8 @@ const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 
 interface Row extends ReportRow {
   scenarios: Scenario[];
+  /** The route wrk calls: `/protected` unless set (`/auth`, with nginx's forwarding headers). */
+  path?: string;
   start(): Promise<RunningServer>;
 }
 
@@ -121,6 +123,8 @@ for (const checkout of [self, ...baselines]) {
     keygate('keygate', 'memory store, REQUIRE_SESSION=false', ['one', 'rotating'], { store: 'memory', requireSession: false }),
     keygate('keygate-nocache', 'memory store, REQUIRE_SESSION=false, TOKEN_CACHE_SIZE=0', ['cold'], { store: 'memory', requireSession: false, tokenCacheSize: 0 }),
   );
+  // Forward auth: the same server and token, asked at /auth as nginx asks (identity headers and a signed assertion).
+  if (checkout === self) rows.push({ ...keygate('keygate-auth', '/auth (forward auth), memory store, REQUIRE_SESSION=false', ['one', 'rotating'], { store: 'memory', requireSession: false }), path: '/auth' });
   if (redis) {
     rows.push(
       keygate('keygate-redis', 'Redis store, REQUIRE_SESSION=true', ['one', 'rotating'], { store: 'redis', requireSession: true }),
@@ -140,9 +144,21 @@ const samples = new Map<string, Sample[]>();
 const rsaCpuUs: number[] = [];
 const expected = JSON.stringify(Object.entries({ ...sessionOf(0) }).sort());
 
+/** A forward-auth row answers 200 with the user and an assertion for token 0, as wrk will ask. */
+async function checkAuth(port: number, row: Row): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}${row.path}`, {
+    headers: { authorization: `Bearer ${fixture.tokens[0]}`, 'x-original-uri': '/api/orders?id=7', 'x-forwarded-uri': '/api/orders?id=7', 'x-forwarded-host': 'app.example.test', 'x-forwarded-proto': 'https' },
+  });
+  await response.arrayBuffer();
+  if (response.status !== 200 || !response.headers.get('x-auth-request-user') || !response.headers.get('x-keygate-assertion')) {
+    throw new Error(`${row.id} answered ${response.status} without the identity headers`);
+  }
+}
+
 async function measure(scenario: Scenario, row: Row): Promise<Sample> {
   const server = await row.start();
   try {
+    if (row.path !== undefined) await checkAuth(server.port, row);
     // Same answer from everyone: the session's profile for token 0 (plus exp), 200.
     const response = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
     const body = (await response.json()) as Record<string, unknown>;
@@ -150,11 +166,11 @@ async function measure(scenario: Scenario, row: Row): Promise<Sample> {
     if (response.status !== 200 || typeof exp !== 'number' || JSON.stringify(Object.entries(rest).sort()) !== expected) {
       throw new Error(`${row.id} answered ${response.status} ${JSON.stringify(body)}`);
     }
-    await runWrk(server.port, tokenFiles[scenario], WARMUP, CONNECTIONS);
+    await runWrk(server.port, tokenFiles[scenario], WARMUP, CONNECTIONS, row.path);
     // Everything the machine did meanwhile, less what the bench itself ran: the load of other people's processes.
     const own = () => server.cpuUs() + (redis ? processCpuUs(redis.process.pid!) : 0) + process.cpuUsage().user + process.cpuUsage().system;
     const [cpuBefore, busyBefore, ownBefore, start] = [server.cpuUs(), machineBusyUs(), own(), performance.now()];
-    const result = await runWrk(server.port, tokenFiles[scenario], DURATION, CONNECTIONS);
+    const result = await runWrk(server.port, tokenFiles[scenario], DURATION, CONNECTIONS, row.path);
     const cpu = server.cpuUs() - cpuBefore;
     const other = machineBusyUs() - busyBefore - (own() - ownBefore) - result.wrkCpuUs;
     if (result.statusErrors > 0 || result.socketErrors > 0) {

@@ -125,6 +125,8 @@ export function report(input: ReportInput): string {
   };
   const main = rows.find((r) => r.id === 'keygate');
   if (main) limitsOf(main, true);
+  const forwardAuth = rows.find((r) => r.id === 'keygate-auth');
+  if (forwardAuth) limitsOf(forwardAuth, true);
   const js = stat('one', 'fastify-jwt');
   const k1 = stat('one', 'keygate');
   target('one token: Keygate / @fastify/jwt', k1 && js ? k1.rps / js.rps : undefined, 1.4, '×', false, byCpu(k1, js));
@@ -139,7 +141,7 @@ export function report(input: ReportInput): string {
   target(`memory per live session (MemoryStore, ${input.memory.count.toLocaleString('en')} sessions, heapUsed delta / count)`, input.memory.bytesPerSession / 1024, 1.5, ' KB', true);
   target(`start-up to listening (provider mode, fake issuer, median of ${input.startup.runs}, node dist/cli/keygate.js)`, input.startup.medianMs / 1000, 1, ' s', true);
 
-  const others = rows.filter((r) => r.keygate && r !== main && !r.id.includes('nocache'));
+  const others = rows.filter((r) => r.keygate && r !== main && r !== forwardAuth && !r.id.includes('nocache'));
   if (others.length > 0) {
     lines.push('', 'The same ratios for the other Keygate rows (no targets):', '');
     for (const row of others) limitsOf(row, false);

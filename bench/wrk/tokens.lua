@@ -1,9 +1,11 @@
--- GET /protected with the tokens of the file named by BENCH_TOKENS (one per line), round-robin per thread.
+-- GET BENCH_PATH (default /protected) with the tokens of the file named by BENCH_TOKENS (one per line), round-robin
+-- per thread. At /auth the request carries what nginx's auth_request sends: the original URI, host and scheme.
 -- Prints one machine-readable line at the end: WRK_JSON {...}.
 local tokens = {}
 for line in io.lines(os.getenv("BENCH_TOKENS")) do
   if #line > 0 then tokens[#tokens + 1] = line end
 end
+local path = os.getenv("BENCH_PATH") or "/protected"
 local requests = {}
 local n = 0
 local i = 0
@@ -11,7 +13,14 @@ local i = 0
 -- Built in init, not at load: wrk sets the Host header only then (a request without Host is a 400).
 init = function(_)
   for k, t in ipairs(tokens) do
-    requests[k] = wrk.format("GET", "/protected", { ["Authorization"] = "Bearer " .. t })
+    local headers = { ["Authorization"] = "Bearer " .. t }
+    if path:sub(1, 5) == "/auth" then
+      headers["X-Original-URI"] = "/api/orders?id=7"
+      headers["X-Forwarded-Uri"] = "/api/orders?id=7"
+      headers["X-Forwarded-Host"] = "app.example.test"
+      headers["X-Forwarded-Proto"] = "https"
+    end
+    requests[k] = wrk.format("GET", path, headers)
   end
   n = #requests
 end

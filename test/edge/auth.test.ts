@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
+import { assertionVerifier } from '../../examples/edge-upstream.js';
 import { Agent } from '../helpers/agent.js';
 import { loginAs, startDevKeygate, throughProvider, type TestKeygate } from '../helpers/keygate.js';
 
@@ -80,6 +81,16 @@ describe('/auth: forward auth with real logins', () => {
     assert.ok(payload.exp! - payload.iat! <= 60);
     // Another origin is another audience: the assertion for app.example.test is useless elsewhere.
     await assert.rejects(jose.jwtVerify(String(response.headers['x-keygate-assertion']), jose.createLocalJWKSet(jwks), { audience: 'https://other.example.test' }));
+  });
+
+  it('the upstream example of docs/edge.md is the checked file, and it verifies a real assertion', async () => {
+    const example = readFileSync(new URL('../../examples/edge-upstream.ts', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/edge.md', import.meta.url), 'utf8');
+    assert.equal(/```ts\n([\s\S]*?)```/.exec(doc)?.[1], example);
+    const response = await auth('/orders', { authorization: `Bearer ${bob.token}` });
+    const identity = await assertionVerifier(kg.base.origin, APP)(String(response.headers['x-keygate-assertion']));
+    assert.deepEqual(identity, { sub: jose.decodeJwt(bob.token).sub, email: 'bob@example.com' });
+    await assert.rejects(assertionVerifier(kg.base.origin, 'https://other.example.test')(String(response.headers['x-keygate-assertion'])));
   });
 
   it('the session cookie of a browser works as well; no credentials: 401 with a bare challenge and a JSON body', async () => {
