@@ -29,7 +29,7 @@ export {
   type ErrorAnswer,
   type KeygateErrorOptions,
 } from './errors.js';
-export { extractBearer, bearerOf, carriesToken, type BearerRequest } from './token/bearer.js';
+export { extractBearer, bearerOf, carriesToken, hasCredentials, type BearerRequest } from './token/bearer.js';
 export { createTokenVerifier, tokenKey, assertCanonical, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token/verifier.js';
 export { createAuthorizer, type Authorization, type AuthorizeDeps, type Profile } from './token/authorize.js';
 export type { Session, SessionStore, TokenRotation } from './session/store.js';

@@ -9,7 +9,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by Keygate's middleware on the routes it guards. */
+      /** Set by Keygate's middleware on the routes it guards; undefined for an anonymous request on an `authRequired: false` route. */
       auth?: KeygateAuth;
     }
   }
@@ -30,7 +30,7 @@ export function keygateExpress(options: KeygateOptions | { keygate: Keygate }): 
   const protect = (policy?: RoutePolicy): RequestHandler => {
     const compiled = core.policy(policy);
     return function keygateProtect(req: Request, res: Response, next: NextFunction): void {
-      core.authenticate({ rawHeaders: req.rawHeaders, query: req.query, body: req.body as unknown }, compiled).then(
+      core.authenticateOptional({ rawHeaders: req.rawHeaders, query: req.query, body: req.body as unknown }, compiled).then(
         (auth) => {
           req.auth = auth;
           next();

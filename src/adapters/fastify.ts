@@ -10,7 +10,10 @@ export type KeygateFastifyOptions = KeygateOptions | { keygate: Keygate };
 
 export interface KeygateFastify {
   readonly core: Keygate;
-  /** A `preHandler` for one route: refuses with the RFC 6750 answer, or sets `request.auth` and lets the route run. */
+  /**
+   * A `preHandler` for one route: refuses with the RFC 6750 answer, or sets `request.auth` and lets the route run.
+   * With `authRequired: false`, a request without credentials runs the route with `request.auth` undefined.
+   */
   protect(policy?: RoutePolicy): preHandlerAsyncHookHandler;
 }
 
@@ -19,8 +22,11 @@ declare module 'fastify' {
     keygate: KeygateFastify;
   }
   interface FastifyRequest {
-    /** Set by `app.keygate.protect()` on routes it guards; `null` elsewhere. */
-    auth: KeygateAuth | null;
+    /**
+     * Set by `app.keygate.protect()` on routes it guards; undefined elsewhere, and on a route with
+     * `authRequired: false` for a request that carries no credentials.
+     */
+    auth: KeygateAuth | undefined;
   }
 }
 
@@ -30,14 +36,14 @@ const plugin: FastifyPluginAsync<KeygateFastifyOptions> = async (app, options) =
   const core = given ?? createKeygate(rest as unknown as KeygateOptions);
   if (given === undefined) app.addHook('onClose', async () => core.close());
 
-  app.decorateRequest('auth', null);
+  app.decorateRequest('auth', undefined);
   app.decorate('keygate', {
     core,
     protect(policy?: RoutePolicy) {
       const compiled = core.policy(policy);
       return async function keygateProtect(request: FastifyRequest, reply: FastifyReply) {
         try {
-          request.auth = await core.authenticate({ rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body }, compiled);
+          request.auth = await core.authenticateOptional({ rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body }, compiled);
         } catch (error) {
           if (!(error instanceof KeygateError)) throw error;
           const answer = errorAnswer(error);

@@ -53,7 +53,7 @@ export interface EdgeOptions {
 
 function both(first: CompiledPolicy, second: CompiledPolicy | undefined): CompiledPolicy {
   if (second === undefined) return first;
-  return { policy: { ...first.policy, ...second.policy }, check: (subject) => { first.check(subject); second.check(subject); } };
+  return { policy: { ...first.policy, ...second.policy }, authRequired: first.authRequired && second.authRequired, check: (subject) => { first.check(subject); second.check(subject); } };
 }
 
 function hasAuthorization(rawHeaders: readonly string[]): boolean {

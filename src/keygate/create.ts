@@ -4,7 +4,7 @@ import { grantedPermissions } from '../policy/permissions.js';
 import { MemoryStore } from '../session/memory.js';
 import type { Session, SessionStore } from '../session/store.js';
 import { createAuthorizer, type Profile } from '../token/authorize.js';
-import { bearerOf, type AuthRequest } from '../token/bearer.js';
+import { bearerOf, hasCredentials, type AuthRequest } from '../token/bearer.js';
 
 export type { AuthRequest };
 import { grantedScopes, type TokenVerifier, type VerifiedToken } from '../token/verifier.js';
@@ -52,6 +52,11 @@ export interface Keygate {
   policy(policy?: RoutePolicy): CompiledPolicy;
   /** Finds the bearer token of a request (Authorization header only) and authorizes it. */
   authenticate(request: AuthRequest, policy?: CompiledPolicy): Promise<KeygateAuth>;
+  /**
+   * `authenticate` for a route that may be anonymous: resolves undefined for a request without any credentials when
+   * the policy says `authRequired: false`; any credentials sent are checked exactly as `authenticate` checks them.
+   */
+  authenticateOptional(request: AuthRequest, policy?: CompiledPolicy): Promise<KeygateAuth | undefined>;
   /** Verifies the token, checks the store (revocation or live session) and the allowlist, then the route policy. */
   authorize(token: string, policy?: CompiledPolicy): Promise<KeygateAuth>;
   /** Verifies the token only (signature and claims), with the same answers as `authorize`; no store, no policy. */
@@ -122,16 +127,22 @@ export function createKeygate(input: KeygateOptions): Keygate {
     return new Auth(profile, verified, session && { createdAt: session.createdAt, expiresAt: session.expiresAt, tokenKind: session.tokenKind });
   }
 
+  function authenticate(request: AuthRequest, policy?: CompiledPolicy): Promise<KeygateAuth> {
+    try {
+      return authorize(bearerOf(request), policy);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   return Object.freeze({
     options,
     store,
     policy: (policy?: RoutePolicy) => compilePolicy(policy),
-    authenticate(request: AuthRequest, policy?: CompiledPolicy) {
-      try {
-        return authorize(bearerOf(request), policy);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    authenticate,
+    authenticateOptional(request: AuthRequest, policy: CompiledPolicy = EMPTY) {
+      if (!policy.authRequired && !hasCredentials(request)) return Promise.resolve(undefined);
+      return authenticate(request, policy);
     },
     authorize,
     async verify(token: string) {

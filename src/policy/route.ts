@@ -16,15 +16,23 @@ export interface RoutePolicy {
   claims?: Readonly<Record<string, ClaimRule>>;
   /** E-mail addresses and `@domain` entries allowed on this route (on top of the instance-wide allowlist). */
   allowlist?: readonly string[];
+  /**
+   * `false`: a request that carries no credentials at all (no `Authorization` header, no `access_token` anywhere)
+   * reaches the route anonymously, with `request.auth` / `req.auth` undefined. A request that does carry credentials
+   * is still checked in full: a bad, expired or revoked token is refused, never treated as anonymous. Default true.
+   */
+  authRequired?: boolean;
 }
 
 /** A validated policy, ready to run on every request. */
 export interface CompiledPolicy {
   readonly policy: Readonly<RoutePolicy>;
+  /** False when the route admits requests without credentials (`authRequired: false`). */
+  readonly authRequired: boolean;
   check(subject: PolicySubject): void;
 }
 
-const KNOWN = new Set(['scopes', 'permissions', 'claims', 'allowlist']);
+const KNOWN = new Set(['scopes', 'permissions', 'claims', 'allowlist', 'authRequired']);
 
 /** Validates a policy once (when the route is declared), listing every problem; throws `TypeError` with them. */
 export function compilePolicy(policy: RoutePolicy = {}, label = 'policy'): CompiledPolicy {
@@ -39,8 +47,9 @@ export function compilePolicy(policy: RoutePolicy = {}, label = 'policy'): Compi
     const list = allowlistOption(`${label}.allowlist`, policy.allowlist, problems);
     if (list !== undefined) checks.push(requireAllowed(list));
   }
+  if (policy.authRequired !== undefined && typeof policy.authRequired !== 'boolean') problems.push(`${label}.authRequired: true or false`);
   if (problems.length > 0) throw new PolicyError(problems);
-  return Object.freeze({ policy: Object.freeze({ ...policy }), check: (subject: PolicySubject) => { for (const c of checks) c(subject); } });
+  return Object.freeze({ policy: Object.freeze({ ...policy }), authRequired: policy.authRequired !== false, check: (subject: PolicySubject) => { for (const c of checks) c(subject); } });
 }
 
 export { PolicyError };

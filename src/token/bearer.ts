@@ -60,6 +60,15 @@ export interface AuthRequest {
   body?: unknown;
 }
 
+/**
+ * True when a request carries credentials of any kind Keygate looks at: an `Authorization` header (any scheme, even
+ * empty) or `access_token` in the query or body. Only a request without any of them may pass as anonymous.
+ */
+export function hasCredentials(request: AuthRequest): boolean {
+  for (let i = 0; i < request.rawHeaders.length; i += 2) if (request.rawHeaders[i]!.toLowerCase() === 'authorization') return true;
+  return carriesToken(request.query) || carriesToken(request.body);
+}
+
 /** The bearer token of a request (the `Authorization` header only; a token in the query or body is refused). */
 export function bearerOf(request: AuthRequest): string {
   return extractBearer({ rawHeaders: request.rawHeaders, queryHasToken: carriesToken(request.query), bodyHasToken: carriesToken(request.body) });

@@ -23,10 +23,14 @@ export const ROUTES: ReadonlyArray<{ path: string; policy?: RoutePolicy }> = [
   { path: '/groups', policy: { claims: { groups: { includes: 'admins' } } } },
   { path: '/adult', policy: { claims: { age: (value) => typeof value === 'number' && value >= 18 } } },
   { path: '/staff', policy: { allowlist: ['@staff.example'] } },
+  { path: '/maybe', policy: { authRequired: false } },
+  { path: '/maybe-scoped', policy: { authRequired: false, scopes: ['read:messages'] } },
 ];
 
 /** What a route handler answers: the parts of `request.auth` a user's API would read. */
 export function describeAuth(auth: KeygateAuth | null | undefined): Record<string, unknown> {
+  // `undefined` (an anonymous request on an authRequired: false route) is told apart from `null`.
+  if (auth === undefined) return { auth: 'undefined' };
   if (!auth) return { auth: null };
   return { sub: auth.profile.sub, email: auth.profile.email ?? null, scopes: auth.scopes, permissions: auth.permissions, iss: auth.token.claims.iss };
 }
@@ -245,6 +249,58 @@ export const TABLE: Case[] = [
     status: 401,
     challenge: 'Bearer',
     json: { error: 'unauthorized', error_description: 'An Authorization: Bearer <token> header is required.' },
+  },
+  // Optional authentication (`authRequired: false`): only a request without any credentials passes as anonymous.
+  { name: 'optional, no credentials: 200 with auth undefined', path: '/maybe', status: 200, json: { auth: 'undefined' } },
+  { name: 'optional, a good token: 200 with auth set', path: '/maybe', headers: withToken({ email: 'ann@example.com' }), ...ok({ email: 'ann@example.com' }) },
+  { name: 'optional, expired token: still 401', path: '/maybe', headers: withToken({ iat: Math.floor(Date.now() / 1000) - 600, exp: Math.floor(Date.now() / 1000) - 120 }), ...invalid('The token has expired.') },
+  { name: 'optional, bad signature: still 401', path: '/maybe', headers: async (ctx) => bearer(await ctx.mint({}, { key: ctx.issuer.foreignKey })), ...invalid('The token signature is invalid.') },
+  { name: 'optional, not a JWT: still 401', path: '/maybe', headers: async () => bearer('not-a-jwt'), ...invalid('The token is not a JWT (expected three dot-separated parts).') },
+  {
+    name: 'optional, revoked token: still 401',
+    path: '/maybe',
+    headers: async (ctx) => {
+      const token = await ctx.mint({ jti: 'revoked-optional' });
+      await ctx.store.revokeToken(tokenKey(token), Date.now() + 300_000);
+      return bearer(token);
+    },
+    ...invalid('This token has been revoked (the user logged out). Please log in again.'),
+  },
+  {
+    name: 'optional, another scheme: still 401 (credentials were sent)',
+    path: '/maybe',
+    headers: async () => ({ authorization: 'Basic dXNlcjpwYXNz' }),
+    status: 401,
+    challenge: 'Bearer',
+    json: { error: 'unauthorized', error_description: 'The Basic authorization scheme is not accepted; send "Authorization: Bearer <token>".' },
+  },
+  {
+    name: 'optional, an empty Authorization header: 400, not anonymous',
+    path: '/maybe',
+    headers: async () => ({ authorization: 'Bearer' }),
+    status: 400,
+    challenge: 'Bearer error="invalid_request", error_description="The Authorization header has no token after \'Bearer\'."',
+    json: { error: 'invalid_request', error_description: 'The Authorization header has no token after "Bearer".' },
+  },
+  {
+    name: 'optional, token in the query string: 400, not anonymous',
+    path: '/maybe',
+    query: '?access_token=abc.def.ghi',
+    status: 400,
+    challenge: 'Bearer error="invalid_request", error_description="Tokens in the query string are not accepted; send an Authorization: Bearer header."',
+    json: { error: 'invalid_request', error_description: 'Tokens in the query string are not accepted; send an Authorization: Bearer header.' },
+  },
+  { name: 'optional with a scope, no credentials: 200 anonymous', path: '/maybe-scoped', status: 200, json: { auth: 'undefined' } },
+  { name: 'optional with a scope, a token without it: 403', path: '/maybe-scoped', headers: withToken({ scope: 'openid' }), ...scopeFail('The token lacks the scope this resource requires: read:messages.', 'read:messages') },
+  { name: 'optional, provider down, no credentials: 200 anonymous (no provider needed)', path: '/maybe', target: 'down', status: 200, json: { auth: 'undefined' } },
+  {
+    name: 'optional, provider down, a token: 503, not anonymous',
+    path: '/maybe',
+    target: 'down',
+    headers: withToken(),
+    status: 503,
+    json: { error: 'temporarily_unavailable', error_description: 'The provider cannot be reached to verify tokens.' },
+    retryAfter: '1',
   },
 ];
 

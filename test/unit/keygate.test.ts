@@ -79,6 +79,25 @@ describe('route policies: validated when the route is declared', () => {
     assert.equal(error.problems.length, 6, error.problems.join('\n'));
   });
 
+  it('authRequired: a boolean, false only when written so', () => {
+    assert.throws(() => compilePolicy({ authRequired: 'no' } as never), (e: unknown) => e instanceof PolicyError && e.problems.join() === 'policy.authRequired: true or false');
+    assert.equal(compilePolicy({}).authRequired, true);
+    assert.equal(compilePolicy({ authRequired: false }).authRequired, false);
+  });
+
+  it('authenticateOptional: undefined only without credentials; core.authenticate still refuses them', async () => {
+    // A provider that cannot be reached (an injected network fault): a token sent is never waved through.
+    const down: typeof fetch = async () => { throw new TypeError('fetch failed'); };
+    const kg = createKeygate({ issuer: 'https://tenant.example.auth0.com/', audience: AUDIENCE, fetch: down });
+    const optional = kg.policy({ authRequired: false });
+    assert.equal(await kg.authenticateOptional({ rawHeaders: ['Accept', '*/*'] }, optional), undefined);
+    await assert.rejects(kg.authenticateOptional({ rawHeaders: [] }, kg.policy()), { code: 'unauthorized', status: 401 });
+    await assert.rejects(kg.authenticate({ rawHeaders: [] }, optional), { code: 'unauthorized', status: 401 });
+    await assert.rejects(kg.authenticateOptional({ rawHeaders: ['authorization', 'Bearer a.b.c'] }, optional), { code: 'temporarily_unavailable', status: 503 });
+    await assert.rejects(kg.authenticateOptional({ rawHeaders: [], body: { access_token: 'x' } }, optional), { code: 'invalid_request' });
+    await kg.close();
+  });
+
   it('a claim rule that throws is a bug, not a 403: it propagates', () => {
     const policy = compilePolicy({ claims: { x: () => { throw new Error('boom'); } } });
     assert.throws(() => policy.check({ claims: { sub: 's', exp: 1, iat: 0 }, profile: { sub: 's', exp: 1 } }), /boom/);

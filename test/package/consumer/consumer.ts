@@ -16,7 +16,7 @@ export async function fastifyApi() {
   const app = Fastify();
   await app.register(keygatePlugin, options);
   app.get('/me', { preHandler: app.keygate.protect({ scopes: ['read:me'] }) }, async (request) => {
-    const auth: KeygateAuth | null = request.auth;
+    const auth: KeygateAuth | undefined = request.auth;
     return { sub: auth?.profile.sub, scopes: auth?.scopes };
   });
   return app;
