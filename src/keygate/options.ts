@@ -9,8 +9,11 @@ import { allowlistOption, checkAlgorithms, checkAudience, checkIssuer, checkLimi
 export interface KeygateOptions {
   /** The provider's issuer URL; discovery reads `<issuer>/.well-known/openid-configuration`. https, or http on loopback. */
   issuer: string;
-  /** The audience the tokens must carry: the API identifier (access tokens) or the client id (ID tokens). */
-  audience: string;
+  /**
+   * The audience the tokens must carry: the API identifier (access tokens) or the client id (ID tokens). Several
+   * (a non-empty array): a token is accepted when its `aud` names any of them.
+   */
+  audience: string | readonly string[];
   /** Accepted JWS algorithms. Default `['RS256']`. HS256/384/512 only with `sharedSecret`. */
   algorithms?: readonly string[];
   /** The shared secret (at least 32 characters) that verifies HS* tokens, when `algorithms` lists one (Auth0: the client secret). */
@@ -51,7 +54,8 @@ export interface KeygateOptions {
 /** The options after validation, with defaults applied; frozen. */
 export interface ResolvedKeygateOptions {
   issuer: string;
-  audience: string;
+  /** As given: one identifier, or a frozen copy of the list. */
+  audience: string | readonly string[];
   algorithms: readonly string[];
   sharedSecret: string | undefined;
   clockTolerance: number;
@@ -91,8 +95,7 @@ export function checkOptions(input: KeygateOptions, problems: string[], names: O
   if (typeof options.issuer !== 'string' || options.issuer === '') problems.push(`${name('issuer')}: required, the provider's issuer URL`);
   else issuer = checkIssuer(name('issuer'), options.issuer, problems) ?? '';
 
-  if (typeof options.audience !== 'string' || options.audience === '') problems.push(`${name('audience')}: required, the API identifier or client id tokens are issued for`);
-  else checkAudience(name('audience'), options.audience, problems);
+  const audience = audienceOption(name('audience'), options.audience, problems);
 
   const sharedSecret = optionalString(options, 'sharedSecret', name, problems);
   const algorithms =
@@ -124,7 +127,7 @@ export function checkOptions(input: KeygateOptions, problems: string[], names: O
   }
 
   return Object.freeze({
-    issuer, audience: options.audience as string, algorithms, sharedSecret, clockTolerance, maxTokenLifetime,
+    issuer, audience, algorithms, sharedSecret, clockTolerance, maxTokenLifetime,
     authorizedParty, store, requireSession, allowlist, emailClaim,
     fetch: options.fetch as typeof fetch | undefined, timeoutMs, jwksCooldownMs, tokenCacheSize, now: options.now as (() => number) | undefined,
   });
@@ -137,6 +140,28 @@ export function resolveOptions(input: KeygateOptions): ResolvedKeygateOptions {
   const resolved = checkOptions(input, problems);
   if (problems.length > 0) throw new KeygateOptionsError(problems);
   return resolved;
+}
+
+/** One audience, or a non-empty list of them (a token may carry any one). */
+function audienceOption(name: string, value: unknown, problems: string[]): string | readonly string[] {
+  if (value === undefined || value === '') {
+    problems.push(`${name}: required, the API identifier or client id tokens are issued for (a string, or an array of them)`);
+    return '';
+  }
+  if (typeof value === 'string') {
+    checkAudience(name, value, problems);
+    return value;
+  }
+  if (!Array.isArray(value)) {
+    problems.push(`${name}: a string or an array of strings, got ${typeof value}`);
+    return '';
+  }
+  if (value.length === 0) problems.push(`${name}: an empty array accepts no token; give at least one audience`);
+  value.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string' || entry === '') problems.push(`${name}[${i}]: a non-empty string`);
+    else checkAudience(`${name}[${i}]`, entry, problems);
+  });
+  return Object.freeze(value.map(String));
 }
 
 function optionalString(options: Record<string, unknown>, key: keyof KeygateOptions, name: (key: keyof KeygateOptions) => string, problems: string[]): string | undefined {

@@ -7,8 +7,8 @@ import { nodeJwtVerify, type NodeVerifyOptions } from './node-verify.js';
 export interface TokenVerifierOptions {
   /** Exact expected `iss` (from the provider's discovered metadata). */
   issuer: string;
-  /** Exact expected audience: the client id for ID tokens, the API identifier for access tokens. */
-  audience: string;
+  /** Exact expected audience (or several, any of which the token's `aud` may name): the client id for ID tokens, the API identifier for access tokens. */
+  audience: string | readonly string[];
   /** Accepted JWS algorithms; HS* only when `hmacSecret` is given. */
   algorithms: readonly string[];
   /** Keys of the issuer, normally `jose.createRemoteJWKSet(jwks_uri, …)`. */
@@ -96,7 +96,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const allowed: ReadonlySet<string> = new Set(algorithms);
   const verifyOptions: NodeVerifyOptions = {
     issuer: options.issuer,
-    audience: options.audience,
+    audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
     algorithms,
     clockTolerance: options.clockTolerance,
     maxTokenAge: options.maxTokenLifetime,

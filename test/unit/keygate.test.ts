@@ -67,6 +67,41 @@ describe('createKeygate: options validated at creation, every problem at once', 
   });
 });
 
+describe('several audiences', () => {
+  it('a string or a non-empty array of identifiers; each problem names the option (and the entry)', () => {
+    const problems = (audience: unknown) => {
+      try {
+        createKeygate({ issuer: 'https://tenant.example.auth0.com/', audience } as never);
+        return [];
+      } catch (e) {
+        assert.ok(e instanceof KeygateOptionsError);
+        return e.problems;
+      }
+    };
+    assert.deepEqual(problems([]), ['audience: an empty array accepts no token; give at least one audience']);
+    assert.deepEqual(problems(['https://a.example', 3, 'two words']), ['audience[1]: a non-empty string', 'audience[2]: must be one identifier without spaces, got "two words"']);
+    assert.deepEqual(problems(42), ['audience: a string or an array of strings, got number']);
+    assert.match(problems(undefined).join(), /^audience: required/);
+    assert.deepEqual(problems(['https://a.example', 'client-id']), []);
+  });
+
+  it('a token is accepted when its aud names any of them, refused when it names none', async () => {
+    const issuer = await startLocalIssuer(AUDIENCE);
+    const kg = createKeygate({ issuer: issuer.issuer, audience: [AUDIENCE, 'https://second.example.test'] });
+    try {
+      assert.deepEqual(kg.options.audience, [AUDIENCE, 'https://second.example.test']);
+      assert.ok(Object.isFrozen(kg.options.audience));
+      for (const aud of [AUDIENCE, 'https://second.example.test', ['https://other.example.test', 'https://second.example.test']]) {
+        assert.equal((await kg.authorize(await issuer.mint({ aud }))).profile.sub, 'user-1', JSON.stringify(aud));
+      }
+      await assert.rejects(kg.authorize(await issuer.mint({ aud: 'https://other.example.test' })), { code: 'invalid_token', description: 'The token is not meant for this API (aud).' });
+    } finally {
+      await kg.close();
+      await issuer.close();
+    }
+  });
+});
+
 describe('route policies: validated when the route is declared', () => {
   it('lists every problem in one error', () => {
     let error: unknown;
