@@ -64,6 +64,16 @@ export class KeygateError extends Error {
     this.headers = options.headers ?? {};
     this.expose = options.expose ?? this.status < 500;
   }
+
+  /** The status under the name Express's and Connect's error handlers read (`err.status || err.statusCode`). */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  /** The RFC 6750 challenge this error answers with (`WWW-Authenticate`), when it has one. */
+  get wwwAuthenticate(): string | undefined {
+    return this.headers['www-authenticate'];
+  }
 }
 
 /** Builds a `WWW-Authenticate: Bearer …` value with quoted-string escaping (RFC 7235 §2.2, RFC 6750 §3). */

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { errorAnswer, KeygateError } from '../errors.js';
+import { errorAnswer, KeygateError, KeygateOptionsError } from '../errors.js';
 import { createKeygate, type Keygate, type KeygateAuth } from '../keygate/create.js';
 import type { KeygateOptions } from '../keygate/options.js';
 import type { RoutePolicy } from '../policy/route.js';
@@ -21,12 +21,26 @@ export interface KeygateExpress extends RequestHandler {
   protect(policy?: RoutePolicy): RequestHandler;
 }
 
+/** What the middleware does with a refusal (a `KeygateError`). */
+export interface KeygateExpressSettings {
+  /**
+   * `'respond'` (default): answer it at once (RFC 6750 JSON body, status, `WWW-Authenticate`).
+   * `'next'`: hand it to `next(err)`, so the application's error middleware styles the answer; the error carries
+   * `status`/`statusCode`, `code`, `description`, `headers` (with `www-authenticate`) and `wwwAuthenticate`.
+   */
+  errors?: 'respond' | 'next';
+}
+
+export type KeygateExpressOptions = (KeygateOptions | { keygate: Keygate }) & KeygateExpressSettings;
+
 /**
  * `keygate/express`: `const auth = keygateExpress({ issuer, audience, … })` validates the options now; then
  * `app.get('/me', auth, handler)` or `app.get('/admin', auth.protect({ permissions: ['admin'] }), handler)`.
  */
-export function keygateExpress(options: KeygateOptions | { keygate: Keygate }): KeygateExpress {
-  const core = 'keygate' in options ? options.keygate : createKeygate(options);
+export function keygateExpress(options: KeygateExpressOptions): KeygateExpress {
+  const { errors = 'respond', ...rest } = options;
+  if (errors !== 'respond' && errors !== 'next') throw new KeygateOptionsError([`errors: "respond" or "next", got ${JSON.stringify(errors)}`]);
+  const core = 'keygate' in rest ? rest.keygate : createKeygate(rest as KeygateOptions);
   const protect = (policy?: RoutePolicy): RequestHandler => {
     const compiled = core.policy(policy);
     return function keygateProtect(req: Request, res: Response, next: NextFunction): void {
@@ -36,7 +50,7 @@ export function keygateExpress(options: KeygateOptions | { keygate: Keygate }): 
           next();
         },
         (error: unknown) => {
-          if (!(error instanceof KeygateError)) return next(error);
+          if (!(error instanceof KeygateError) || errors === 'next') return next(error);
           const answer = errorAnswer(error);
           res.status(answer.status).set(answer.headers).json(answer.body);
         },
