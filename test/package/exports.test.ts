@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
@@ -46,5 +48,27 @@ describe('package entry points: keygate, keygate/fastify, keygate/express', () =
       assert.ok(files.has(path), `${path} is not packed`);
     }
     assert.deepEqual([...files].filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('examples/')), []);
+  });
+
+  it('every packed source map carries its sources inline (src/ is not shipped), equal to the sources', async () => {
+    const { stdout } = await run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { timeout: 120_000 });
+    const maps = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path).filter((p) => p.endsWith('.js.map'));
+    assert.ok(maps.length > 50, `only ${maps.length} maps packed`);
+    for (const path of maps) {
+      const map = JSON.parse(await readFile(path, 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+      assert.equal(map.sourcesContent?.length, map.sources.length, `${path}: no sourcesContent`);
+      for (const [i, source] of map.sources.entries()) {
+        assert.equal(map.sourcesContent![i], await readFile(resolve(dirname(path), source), 'utf8'), `${path}: ${source} differs`);
+      }
+    }
+  });
+
+  it('a stack trace through the package maps to the TypeScript line (node --enable-source-maps)', async () => {
+    const script = "const { createKeygate } = await import('keygate'); try { createKeygate({}); } catch (e) { console.log(e.stack); }";
+    const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], { timeout: 60_000 });
+    const source = await readFile(join('src', 'keygate', 'options.ts'), 'utf8');
+    const line = source.split('\n').findIndex((l) => l.includes('if (problems.length > 0) throw new KeygateOptionsError(problems);')) + 1;
+    assert.ok(line > 0);
+    assert.match(stdout, new RegExp(`src/keygate/options\\.ts:${line}:`), stdout);
   });
 });
