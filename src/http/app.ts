@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import pino from 'pino';
+import { createAudit } from '../audit/audit.js';
 import { keygateOptionsFrom } from '../config/options.js';
 import type { ServerConfig } from '../config/types.js';
 import { createKeygate, type Keygate } from '../keygate/create.js';
@@ -15,7 +16,7 @@ import { installErrorBoundary } from './error-boundary.js';
 import { basePathOf, installBasePath } from './base-path.js';
 import { apiSecurityHeaders, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
-import { installMetrics } from './metrics.js';
+import { installMetrics, type Metrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
@@ -126,6 +127,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     cookies: new Cookies(config),
     transactions: new Sealer(config.secretKeys, 'login transaction'),
     metrics,
+    audit: serverAudit(app, metrics),
     now,
   };
   // With a path in BASE_URL every route lives under it (docs/edge.md); at the root the prefix is ''.
@@ -141,6 +143,15 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     await authRoutes(routes, ctx);
   }, { prefix });
   return app;
+}
+
+/**
+ * The audit trail on the server's logger. Audit lines are written at `info` even when LOG_LEVEL is `warn` or
+ * `error` (a quieter log must not lose the trail); only `silent` silences them.
+ */
+function serverAudit(app: FastifyInstance, metrics: Metrics) {
+  const log = app.log.level === 'silent' ? app.log : app.log.child({}, { level: 'info' });
+  return createAudit(log, (event, outcome) => metrics.audit.inc({ event, outcome }));
 }
 
 /** The server's core: the library's `createKeygate`, configured from the environment, on the server's store. */
