@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import pino from 'pino';
 import { createAudit } from '../audit/audit.js';
 import { keygateOptionsFrom } from '../config/options.js';
 import type { ServerConfig } from '../config/types.js';
@@ -16,6 +15,7 @@ import { installErrorBoundary } from './error-boundary.js';
 import { basePathOf, installBasePath } from './base-path.js';
 import { apiSecurityHeaders, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
+import { serverLoggerOptions } from './logger.js';
 import { installMetrics, type Metrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
@@ -46,14 +46,6 @@ export interface AppDeps {
   now?: () => number;
 }
 
-/** Logs a URL without its query values: `/callback?code=…&state=…` must never reach a log. */
-function redactUrl(url: string): string {
-  const index = url.indexOf('?');
-  if (index === -1) return url;
-  const names = [...new URLSearchParams(url.slice(index + 1)).keys()];
-  return `${url.slice(0, index)}?${names.map((n) => `${encodeURIComponent(n)}=…`).join('&')}`;
-}
-
 /** `TRUST_PROXY` as Fastify's option: a hop count trusts that many proxies nearest to Keygate (as Express does). */
 function trustProxyOption(value: ServerConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
   if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
@@ -67,15 +59,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const app = Fastify({
     logger:
       deps.logger === undefined || deps.logger === true
-        ? {
-            level: config.logLevel,
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            // Asynchronous writes (flushed on exit): a flood of refused tokens is logged without blocking the event loop.
-            stream: pino.destination({ dest: 1, sync: false }),
-            serializers: {
-              req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
-            },
-          }
+        ? serverLoggerOptions(config.logLevel)
         : deps.logger,
     // Per-request lines would flood the log (the key page polls every second); errors, logins and logouts are logged.
     logController: new LogController({ disableRequestLogging: true }),
