@@ -23,6 +23,7 @@ import type { RouteContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
+import { introspectRoutes } from './routes/introspect.js';
 import { keyJsonRoutes } from './routes/key-json.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
@@ -123,6 +124,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     backchannelRoutes(routes, ctx);
     if (config.refresh) refreshRoutes(routes, ctx);
     protectedRoutes(routes, ctx);
+    if (config.introspectionClients.length > 0) introspectRoutes(routes, ctx);
     healthRoutes(routes, ctx);
     await authRoutes(routes, ctx);
   }, { prefix });
