@@ -38,10 +38,12 @@ const WARMUP = num('BENCH_WARMUP', 2);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
 const TOKENS = num('BENCH_TOKENS', 10_000);
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+const INTROSPECT_CLIENT = { id: 'bench-introspect', secret: 'bench-introspection-secret-0123456789abcdef' };
+const INTROSPECT_BASIC = `Basic ${Buffer.from(`${INTROSPECT_CLIENT.id}:${INTROSPECT_CLIENT.secret}`).toString('base64')}`;
 
 interface Row extends ReportRow {
   scenarios: Scenario[];
-  /** The route wrk calls: `/protected` unless set (`/auth`, with nginx's forwarding headers). */
+  /** The route wrk calls: `/protected` unless set (`/auth`, with nginx's forwarding headers; `/introspect`, POST). */
   path?: string;
   start(): Promise<RunningServer>;
 }
@@ -124,6 +126,13 @@ for (const checkout of [self, ...baselines]) {
     keygate('keygate-nocache', 'memory store, REQUIRE_SESSION=false, TOKEN_CACHE_SIZE=0', ['cold'], { store: 'memory', requireSession: false, tokenCacheSize: 0 }),
   );
   // Forward auth: the same server and token, asked at /auth as nginx asks (identity headers and a signed assertion).
+  // RFC 7662 introspection: the same server and tokens, each POSTed to /introspect by an authenticated client (the
+  // per-client limit off: 6000/1m, the default, is far below what wrk sends).
+  if (checkout === self) {
+    const variant = { store: 'memory', requireSession: false } as const;
+    const env = { ...keygateEnv(fixture, checkout, variant, redis?.url), INTROSPECTION_CLIENTS: `${INTROSPECT_CLIENT.id}:${INTROSPECT_CLIENT.secret}`, RATE_LIMIT_INTROSPECTION: 'off' };
+    rows.push({ ...keygate('keygate-introspect', 'POST /introspect, memory store, REQUIRE_SESSION=false', ['one', 'rotating'], variant), path: '/introspect', start: () => startKeygateCli(checkout, env) });
+  }
   if (checkout === self) rows.push({ ...keygate('keygate-auth', '/auth (forward auth), memory store, REQUIRE_SESSION=false', ['one', 'rotating'], { store: 'memory', requireSession: false }), path: '/auth' });
   if (redis) {
     rows.push(
@@ -144,6 +153,17 @@ const samples = new Map<string, Sample[]>();
 const rsaCpuUs: number[] = [];
 const expected = JSON.stringify(Object.entries({ ...sessionOf(0) }).sort());
 
+/** An introspection row answers active for token 0 with its subject, as wrk will ask. */
+async function checkIntrospect(port: number): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}/introspect`, {
+    method: 'POST',
+    headers: { authorization: INTROSPECT_BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${fixture.tokens[0]}`,
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (response.status !== 200 || body.active !== true || typeof body.sub !== 'string') throw new Error(`/introspect answered ${response.status} ${JSON.stringify(body)}`);
+}
+
 /** A forward-auth row answers 200 with the user and an assertion for token 0, as wrk will ask. */
 async function checkAuth(port: number, row: Row): Promise<void> {
   const response = await fetch(`http://127.0.0.1:${port}${row.path}`, {
@@ -158,7 +178,8 @@ async function checkAuth(port: number, row: Row): Promise<void> {
 async function measure(scenario: Scenario, row: Row): Promise<Sample> {
   const server = await row.start();
   try {
-    if (row.path !== undefined) await checkAuth(server.port, row);
+    if (row.path === '/introspect') await checkIntrospect(server.port);
+    else if (row.path !== undefined) await checkAuth(server.port, row);
     // Same answer from everyone: the session's profile for token 0 (plus exp), 200.
     const response = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
     const body = (await response.json()) as Record<string, unknown>;
@@ -166,11 +187,12 @@ async function measure(scenario: Scenario, row: Row): Promise<Sample> {
     if (response.status !== 200 || typeof exp !== 'number' || JSON.stringify(Object.entries(rest).sort()) !== expected) {
       throw new Error(`${row.id} answered ${response.status} ${JSON.stringify(body)}`);
     }
-    await runWrk(server.port, tokenFiles[scenario], WARMUP, CONNECTIONS, row.path);
+    const wrkEnv: Record<string, string> = row.path === '/introspect' ? { BENCH_BASIC: INTROSPECT_BASIC } : {};
+    await runWrk(server.port, tokenFiles[scenario], WARMUP, CONNECTIONS, row.path, wrkEnv);
     // Everything the machine did meanwhile, less what the bench itself ran: the load of other people's processes.
     const own = () => server.cpuUs() + (redis ? processCpuUs(redis.process.pid!) : 0) + process.cpuUsage().user + process.cpuUsage().system;
     const [cpuBefore, busyBefore, ownBefore, start] = [server.cpuUs(), machineBusyUs(), own(), performance.now()];
-    const result = await runWrk(server.port, tokenFiles[scenario], DURATION, CONNECTIONS, row.path);
+    const result = await runWrk(server.port, tokenFiles[scenario], DURATION, CONNECTIONS, row.path, wrkEnv);
     const cpu = server.cpuUs() - cpuBefore;
     const other = machineBusyUs() - busyBefore - (own() - ownBefore) - result.wrkCpuUs;
     if (result.statusErrors > 0 || result.socketErrors > 0) {

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   request_too_large: { status: 413, means: 'The request body is larger than Keygate accepts.' },
   unsupported_media_type: { status: 415, means: 'The request body has a content type Keygate does not read.' },
   server_error: { status: 500, means: 'An internal fault; it is logged, and its details are never shown.' },
+  invalid_client: { status: 401, means: 'A caller of `POST /introspect` sent no, malformed or wrong client credentials (HTTP Basic, RFC 6749 §2.3.1).' },
   // The login flow.
   login_required: { status: 401, means: 'The login is over (the provider no longer honours its refresh token, or no session): log in again.' },
   login_expired: { status: 400, means: 'The callback matches no login in progress in this browser (expired, used, or cookies blocked).' },
@@ -116,6 +117,18 @@ export const keyMismatch = () =>
       + 'give every instance that shares the session store the same SECRET_KEY.',
   );
 export const accessDenied = (description: string) => new BearerError('access_denied', description);
+
+/**
+ * `POST /introspect` without valid client credentials: 401 with a Basic challenge (RFC 6749 §5.2, RFC 7662 §2.1).
+ * One description for every cause, so the answer tells nothing about which part was wrong.
+ */
+export const invalidClient = () =>
+  new KeygateError({
+    code: 'invalid_client',
+    description: 'Client authentication failed: send Authorization: Basic with an id and secret from INTROSPECTION_CLIENTS.',
+    headers: { 'www-authenticate': 'Basic realm="keygate", charset="UTF-8"' },
+    expose: true,
+  });
 
 /** The shared store or the provider's keys cannot be reached: fail closed. */
 export class UnavailableError extends KeygateError {

@@ -146,9 +146,9 @@ export function hasWrk(): boolean {
 }
 
 /** Runs wrk (one thread, `connections` connections) against GET /protected with the tokens of `tokensFile`. */
-export async function runWrk(port: number, tokensFile: string, seconds: number, connections: number, path = '/protected'): Promise<LoadResult> {
+export async function runWrk(port: number, tokensFile: string, seconds: number, connections: number, path = '/protected', env: Record<string, string> = {}): Promise<LoadResult> {
   const argv = pin(1, ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', WRK_SCRIPT, `http://127.0.0.1:${port}${path}`]);
-  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, BENCH_TOKENS: tokensFile, BENCH_PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env, BENCH_TOKENS: tokensFile, BENCH_PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -138,6 +138,14 @@ export function report(input: ReportInput): string {
     const m = stat(scenario, 'keygate');
     target(`${scenarios[scenario]}: Keygate Redis (REQUIRE_SESSION=true) / Keygate memory (REQUIRE_SESSION=false)`, r && m ? r.rps / m.rps : undefined, 0.6, '×', false, byCpu(r, m));
   }
+  // Issue 12: introspection does /protected's work plus client authentication, on the same server and tokens.
+  if (rows.some((r) => r.id === 'keygate-introspect')) {
+    for (const scenario of ['one', 'rotating'] as const) {
+      const i = stat(scenario, 'keygate-introspect');
+      const m = stat(scenario, 'keygate');
+      target(`${scenarios[scenario]}: Keygate POST /introspect / Keygate /protected (same server settings)`, i && m ? i.rps / m.rps : undefined, 0.6, '×', false, byCpu(i, m));
+    }
+  }
   target(`memory per live session (MemoryStore, ${input.memory.count.toLocaleString('en')} sessions, heapUsed delta / count)`, input.memory.bytesPerSession / 1024, 1.5, ' KB', true);
   target(`start-up to listening (provider mode, fake issuer, median of ${input.startup.runs}, node dist/cli/keygate.js)`, input.startup.medianMs / 1000, 1, ' s', true);
 

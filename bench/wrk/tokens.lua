@@ -1,5 +1,6 @@
 -- GET BENCH_PATH (default /protected) with the tokens of the file named by BENCH_TOKENS (one per line), round-robin
 -- per thread. At /auth the request carries what nginx's auth_request sends: the original URI, host and scheme.
+-- At /introspect: POST with the token in the form body and the client's `Authorization: Basic` (BENCH_BASIC).
 -- Prints one machine-readable line at the end: WRK_JSON {...}.
 local tokens = {}
 for line in io.lines(os.getenv("BENCH_TOKENS")) do
@@ -14,13 +15,16 @@ local i = 0
 init = function(_)
   for k, t in ipairs(tokens) do
     local headers = { ["Authorization"] = "Bearer " .. t }
-    if path:sub(1, 5) == "/auth" then
+    if path == "/introspect" then
+      headers = { ["Authorization"] = os.getenv("BENCH_BASIC"), ["Content-Type"] = "application/x-www-form-urlencoded" }
+      requests[k] = wrk.format("POST", path, headers, "token=" .. t)
+    elseif path:sub(1, 5) == "/auth" then
       headers["X-Original-URI"] = "/api/orders?id=7"
       headers["X-Forwarded-Uri"] = "/api/orders?id=7"
       headers["X-Forwarded-Host"] = "app.example.test"
       headers["X-Forwarded-Proto"] = "https"
     end
-    requests[k] = wrk.format("GET", path, headers)
+    if requests[k] == nil then requests[k] = wrk.format("GET", path, headers) end
   end
   n = #requests
 end

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { parseEdge } from './edge.js';
 import { EnvReader, type Env } from './env.js';
+import { parseIntrospection } from './introspection.js';
 import { parseLimits } from './limits.js';
 import { parseListen } from './listen.js';
 import { modeOf, parseProvider } from './provider.js';
@@ -27,6 +28,7 @@ export function loadConfig(env: Env): ServerConfig {
   const sessionMaxEntries = r.int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
   const limits = parseLimits(r);
   const edge = parseEdge(r, listen.baseUrl);
+  const introspection = parseIntrospection(r);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -40,6 +42,7 @@ export function loadConfig(env: Env): ServerConfig {
     sessionMaxEntries,
     ...limits,
     ...edge,
+    ...introspection,
   });
 }
 

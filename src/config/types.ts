@@ -19,6 +19,12 @@ export interface RateLimit {
   windowMs: number;
 }
 
+/** A service allowed to call `POST /introspect` (HTTP Basic, RFC 7662 §2.1). */
+export interface IntrospectionClient {
+  id: string;
+  secret: string;
+}
+
 /** Where and how the Redis store connects (`REDIS_URL`, `REDIS_CLUSTER_NODES`, `REDIS_SENTINELS`, …), and its key prefix (`REDIS_PREFIX`). */
 export type RedisSettings = RedisConnectionOptions & { prefix: string; timeoutMs: number };
 export type { RedisNode };
@@ -89,6 +95,14 @@ export interface ServerConfig {
   // The verified-token cache.
   /** Most verified tokens kept in memory (LRU); 0 disables the cache. The session/revocation check runs regardless. */
   tokenCacheSize: number;
+
+  // Token introspection (docs/introspection-audit.md).
+  /** `INTROSPECTION_CLIENTS`: who may call `POST /introspect`; empty: the route does not exist. */
+  introspectionClients: readonly IntrospectionClient[];
+  /** `POST /introspect` per authenticated client (`RATE_LIMIT_INTROSPECTION`). */
+  rateLimitIntrospection: RateLimit | undefined;
+  /** `INTROSPECTION_CACHE_SECONDS`: how long a caller may cache an active answer (0: `no-store`, the default). */
+  introspectionCacheSeconds: number;
 
   // The edge (docs/edge.md).
   /** `ROUTES`: route rules of `/auth` and the proxy, first match wins (empty: any logged-in user everywhere). */

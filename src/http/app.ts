@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import pino from 'pino';
+import { createAudit } from '../audit/audit.js';
 import { keygateOptionsFrom } from '../config/options.js';
 import type { ServerConfig } from '../config/types.js';
 import { createKeygate, type Keygate } from '../keygate/create.js';
@@ -15,13 +15,15 @@ import { installErrorBoundary } from './error-boundary.js';
 import { basePathOf, installBasePath } from './base-path.js';
 import { apiSecurityHeaders, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
-import { installMetrics } from './metrics.js';
+import { serverLoggerOptions } from './logger.js';
+import { installMetrics, type Metrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
 import type { RouteContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { backchannelRoutes } from './routes/backchannel.js';
 import { healthRoutes } from './routes/health.js';
+import { introspectRoutes } from './routes/introspect.js';
 import { keyJsonRoutes } from './routes/key-json.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
@@ -45,14 +47,6 @@ export interface AppDeps {
   now?: () => number;
 }
 
-/** Logs a URL without its query values: `/callback?code=…&state=…` must never reach a log. */
-function redactUrl(url: string): string {
-  const index = url.indexOf('?');
-  if (index === -1) return url;
-  const names = [...new URLSearchParams(url.slice(index + 1)).keys()];
-  return `${url.slice(0, index)}?${names.map((n) => `${encodeURIComponent(n)}=…`).join('&')}`;
-}
-
 /** `TRUST_PROXY` as Fastify's option: a hop count trusts that many proxies nearest to Keygate (as Express does). */
 function trustProxyOption(value: ServerConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
   if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
@@ -66,15 +60,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const app = Fastify({
     logger:
       deps.logger === undefined || deps.logger === true
-        ? {
-            level: config.logLevel,
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            // Asynchronous writes (flushed on exit): a flood of refused tokens is logged without blocking the event loop.
-            stream: pino.destination({ dest: 1, sync: false }),
-            serializers: {
-              req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
-            },
-          }
+        ? serverLoggerOptions(config.logLevel)
         : deps.logger,
     // Per-request lines would flood the log (the key page polls every second); errors, logins and logouts are logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -126,6 +112,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     cookies: new Cookies(config),
     transactions: new Sealer(config.secretKeys, 'login transaction'),
     metrics,
+    audit: serverAudit(app, metrics),
     now,
   };
   // With a path in BASE_URL every route lives under it (docs/edge.md); at the root the prefix is ''.
@@ -137,10 +124,20 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     backchannelRoutes(routes, ctx);
     if (config.refresh) refreshRoutes(routes, ctx);
     protectedRoutes(routes, ctx);
+    if (config.introspectionClients.length > 0) introspectRoutes(routes, ctx);
     healthRoutes(routes, ctx);
     await authRoutes(routes, ctx);
   }, { prefix });
   return app;
+}
+
+/**
+ * The audit trail on the server's logger. Audit lines are written at `info` even when LOG_LEVEL is `warn` or
+ * `error` (a quieter log must not lose the trail); only `silent` silences them.
+ */
+function serverAudit(app: FastifyInstance, metrics: Metrics) {
+  const log = app.log.level === 'silent' ? app.log : app.log.child({}, { level: 'info' });
+  return createAudit(log, (event, outcome) => metrics.audit.inc({ event, outcome }));
 }
 
 /** The server's core: the library's `createKeygate`, configured from the environment, on the server's store. */

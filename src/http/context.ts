@@ -1,3 +1,4 @@
+import type { Audit } from '../audit/audit.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Keygate } from '../keygate/create.js';
 import type { RelyingParty } from '../oidc/relying-party.js';
@@ -17,5 +18,7 @@ export interface RouteContext {
   cookies: Cookies;
   transactions: Sealer;
   metrics: Metrics;
+  /** The audit trail: one log line and one count per event (src/audit). */
+  audit: Audit;
   now: () => number;
 }

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AUDIT_EVENTS, AUDIT_OUTCOMES } from '../audit/events.js';
 import type { SessionStore } from '../session/store.js';
 
 export interface Metrics {
   logins: Counter<'result'>;
   logouts: Counter;
+  /** `keygate_audit_events_total{event, outcome}`: one series per audit event and outcome (both fixed lists). */
+  audit: Counter<'event' | 'outcome'>;
 }
 
 /**
@@ -29,6 +32,14 @@ export function installMetrics(app: FastifyInstance, store: SessionStore): Metri
   });
   const logins = new Counter({ name: 'keygate_logins_total', help: 'Finished logins by result.', labelNames: ['result'] as const, registers: [registry] });
   const logouts = new Counter({ name: 'keygate_logouts_total', help: 'Logouts that ended a live session or revoked a token.', registers: [registry] });
+  const audit = new Counter({
+    name: 'keygate_audit_events_total',
+    help: 'Audit events by event name and outcome (docs/introspection-audit.md).',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [registry],
+  });
+  // Every series exists from the start at 0, so an alert on a rate sees the first event too.
+  for (const event of AUDIT_EVENTS) for (const outcome of AUDIT_OUTCOMES) audit.inc({ event, outcome }, 0);
   // The store's counts are read once per scrape; while the store is down they are left out (the scrape still
   // answers, with keygate_store_up 0) rather than failing the whole scrape.
   const readCounts = () => store.stats().then((c) => c, () => undefined);
@@ -73,5 +84,5 @@ export function installMetrics(app: FastifyInstance, store: SessionStore): Metri
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });
-  return { logins, logouts };
+  return { logins, logouts, audit };
 }

@@ -6,6 +6,13 @@ import { callbackUrl, type LoginTransaction } from './login.js';
 import { mapOidcError, providerText } from './errors.js';
 import type { RelyingParty } from './relying-party.js';
 
+/** ALLOWED_USERS refused the user: the `sub` is kept for the audit trail (never shown to the browser). */
+export class LoginRefusedError extends LoginError {
+  constructor(readonly sub: string, description: string) {
+    super('access_denied', description);
+  }
+}
+
 /** The parts of a finished login that become a session (the caller adds the id). */
 export type LoginResult = Omit<Session, 'id' | 'createdAt'> & { returnTo: string };
 
@@ -74,8 +81,8 @@ export async function finishLogin(provider: RelyingParty, query: URLSearchParams
   const email = typeof profile.email === 'string' ? profile.email : undefined;
   const emailVerified = typeof profile.email_verified === 'boolean' ? profile.email_verified : undefined;
   if (!isAllowed(config.allowlist, email, emailVerified)) {
-    throw new LoginError(
-      'access_denied',
+    throw new LoginRefusedError(
+      idClaims.sub,
       email === undefined
         ? 'Your account has no e-mail address, and this Keygate only lets in listed addresses.'
         : emailVerified === false

@@ -43,9 +43,14 @@ export function backchannelRoutes(app: FastifyInstance, ctx: RouteContext): void
       sessions = await store.listBySubject(target.sub!);
     }
     let ended = 0;
-    for (const session of sessions) if (await store.delete(session.id)) ended++;
+    for (const session of sessions) {
+      if (!(await store.delete(session.id))) continue;
+      ended++;
+      ctx.audit.emit({ event: 'backchannel_logout', outcome: 'success', actor: 'provider', subject: session.sub, sessionId: session.id, clientAddress: request.ip });
+    }
     if (ended > 0) ctx.metrics.logouts.inc(ended);
-    request.log.info({ ended }, 'back-channel logout');
+    // A logout of a login this Keygate no longer holds is still a fact worth keeping.
+    if (ended === 0) ctx.audit.emit({ event: 'backchannel_logout', outcome: 'success', actor: 'provider', ...(target.sub !== undefined ? { subject: target.sub } : {}), clientAddress: request.ip, detail: { ended: 0 } });
     return reply.code(200).send();
   });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoginError } from '../../errors.js';
-import { finishLogin } from '../../oidc/callback.js';
+import { finishLogin, LoginRefusedError } from '../../oidc/callback.js';
 import { startLogin } from '../../oidc/login.js';
 import type { RouteContext } from '../context.js';
 import { beginTransaction, takeTransaction } from '../transactions.js';
@@ -41,6 +41,9 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
     const result = await finishLogin(ctx.oidc, query, transaction).catch((error: unknown) => {
       ctx.metrics.logins.inc({ result: 'failure' });
+      if (error instanceof LoginRefusedError) {
+        ctx.audit.emit({ event: 'login', outcome: 'refused', actor: error.sub, clientAddress: request.ip, detail: { reason: 'allowlist' } });
+      }
       throw error;
     });
 
@@ -53,7 +56,7 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
     await store.create({ ...rest, id, createdAt: now });
     cookies.setSession(reply, id, result.expiresAt, now);
     ctx.metrics.logins.inc({ result: 'success' });
-    request.log.info({ sub: result.sub }, 'login');
+    ctx.audit.emit({ event: 'login', outcome: 'success', actor: result.sub, sessionId: id, clientAddress: request.ip });
     return reply.redirect(returnTo, 302);
   });
 }

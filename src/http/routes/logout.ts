@@ -39,9 +39,9 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const baseOrigin = config.baseUrl.origin;
 
   /** Ends the session that issued the token, or revokes a valid token no session holds: the core's logout. */
-  const logoutBearer = async (request: FastifyRequest): Promise<{ ended: boolean; hint: string | undefined; sub: string }> => {
+  const logoutBearer = async (request: FastifyRequest): Promise<{ ended: boolean; hint: string | undefined; sub: string; id: string | undefined }> => {
     const { ended, sub, session } = await ctx.keygate.logout(bearerOf({ rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body }));
-    return { ended, hint: session && logoutHint(session), sub };
+    return { ended, hint: session && logoutHint(session), sub, id: session?.id };
   };
 
   /** `all=true` (form field or query): every other live session of the same user ends too. */
@@ -55,10 +55,10 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
     throw invalidRequest('The all parameter must be true or false.');
   };
 
-  const endAll = async (sub: string): Promise<number> => {
-    let count = 0;
-    for (const session of await store.listBySubject(sub)) if (await store.delete(session.id)) count++;
-    return count;
+  const endAll = async (sub: string): Promise<string[]> => {
+    const ended: string[] = [];
+    for (const session of await store.listBySubject(sub)) if (await store.delete(session.id)) ended.push(session.id);
+    return ended;
   };
 
   const logout = async (request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST') => {
@@ -68,9 +68,12 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
     let hint: string | undefined;
     let ended = false;
     let sub: string | undefined;
+    let endedId: string | undefined;
 
     if (hasBearer) {
-      ({ ended, hint, sub } = await logoutBearer(request));
+      let id: string | undefined;
+      ({ ended, hint, sub, id } = await logoutBearer(request));
+      if (ended) endedId = id;
     } else if (method === 'GET') {
       // A link can be followed from anywhere: with only a cookie, ask first.
       if (sessionId === undefined) return reply.redirect(withBase(ctx.config, '/'), 303);
@@ -84,15 +87,28 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (session !== undefined) {
         hint ??= logoutHint(session);
         sub ??= session.sub;
-        ended = (await store.delete(sessionId)) || ended;
+        if (await store.delete(sessionId)) {
+          ended = true;
+          endedId ??= sessionId;
+        }
       }
       cookies.clearSession(reply);
     }
     // Log out everywhere: only after this request proved it holds one of the user's logins (token or cookie).
-    const others = all && sub !== undefined ? await endAll(sub) : 0;
+    const endedOthers = all && sub !== undefined ? await endAll(sub) : [];
+    const others = endedOthers.length;
     if (ended || others > 0) ctx.metrics.logouts.inc((ended ? 1 : 0) + others);
+    const address = request.ip;
+    ctx.audit.emit({
+      event: 'logout', outcome: 'success', clientAddress: address,
+      ...(sub !== undefined ? { actor: sub } : {}), ...(endedId !== undefined ? { sessionId: endedId } : {}),
+      detail: { ended, via: hasBearer ? 'bearer' : 'cookie' },
+    });
+    if (all && sub !== undefined) {
+      ctx.audit.emit({ event: 'logout_everywhere', outcome: 'success', actor: sub, clientAddress: address, detail: { other_sessions_ended: others } });
+      for (const id of endedOthers) ctx.audit.emit({ event: 'logout_everywhere', outcome: 'success', actor: sub, sessionId: id, clientAddress: address });
+    }
     ended ||= others > 0;
-    request.log.info({ ended, others }, 'logout');
 
     if (wantsJson(request) || (hasBearer && sessionId === undefined)) {
       return reply.code(200).send(all ? { status: 'logged_out', ended, other_sessions_ended: others } : { status: 'logged_out', ended });

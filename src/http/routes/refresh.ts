@@ -43,6 +43,7 @@ export function refreshRoutes(app: FastifyInstance, ctx: RouteContext): void {
           await store.delete(id);
           cookies.clearSession(reply);
           ctx.metrics.logouts.inc();
+          ctx.audit.emit({ event: 'refresh', outcome: 'failure', actor: session.sub, sessionId: id, clientAddress: request.ip, detail: { reason: 'provider_ended_login' } });
         }
         throw error;
       }
@@ -53,7 +54,7 @@ export function refreshRoutes(app: FastifyInstance, ctx: RouteContext): void {
       }
       const now = ctx.now();
       cookies.setSession(reply, id, updated.expiresAt, now);
-      request.log.info({ sub: updated.sub }, 'refresh');
+      ctx.audit.emit({ event: 'refresh', outcome: 'success', actor: updated.sub, sessionId: id, clientAddress: request.ip });
       return { token: updated.apiToken, token_kind: updated.tokenKind, expires_at: Math.floor(updated.expiresAt / 1000) };
     });
   });

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Agent } from '../helpers/agent.js';
+import { loginAs } from '../helpers/keygate.js';
+import { TestRedis } from '../helpers/redis.js';
+import { logoutWithToken, sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
+import { CLIENTS_ENV, introspect, tokenForm } from './helpers.js';
+
+describe('introspection on two Keygate instances sharing one real Redis', () => {
+  let redis: TestRedis;
+  let setup: SharedSetup;
+  let a: Instance;
+  let b: Instance;
+
+  before(async () => {
+    redis = await TestRedis.start();
+    setup = await sharedSetup(2);
+    a = await setup.startInstance(0, redis.url, { INTROSPECTION_CLIENTS: CLIENTS_ENV });
+    b = await setup.startInstance(1, redis.url, { INTROSPECTION_CLIENTS: CLIENTS_ENV });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await setup?.idp.close();
+    await redis?.stop();
+  });
+
+  it('IN-18 a logout on A makes B answer {"active": false} for that token (within a second, polled)', async () => {
+    const { token } = await loginAs(new Agent(), a.base, 'alice@example.com', 'alice');
+    assert.equal((await introspect(b.base, tokenForm(token))).body.active, true, 'B knows the login A created');
+    assert.equal((await introspect(b.base, tokenForm(token))).body.active, true, 'and again, from its local cache');
+    assert.equal((await logoutWithToken(a.base, token)).status, 200);
+    const started = Date.now();
+    let answer = await introspect(b.base, tokenForm(token));
+    while (answer.body.active !== false && Date.now() - started < 1_000) answer = await introspect(b.base, tokenForm(token));
+    assert.deepEqual(answer.body, { active: false }, `after ${Date.now() - started} ms`);
+    assert.equal(answer.headers.get('cache-control'), 'no-store');
+    assert.deepEqual((await introspect(a.base, tokenForm(token))).body, { active: false });
+  });
+});
