@@ -301,7 +301,7 @@ describe('/auth: forward auth with real logins', () => {
   it('FA-20 two Authorization headers (Bearer and Basic, or two Bearer): 400, neither guessed', async () => {
     const cookie = alice.cookie;
     for (const pair of [[`Bearer ${alice.token}`, 'Basic YTpi'], ['Basic YTpi', `Bearer ${alice.token}`], [`Bearer ${alice.token}`, `Bearer ${bob.token}`], ['Basic YTpi', 'Basic Yzpk']]) {
-      const response = await raw(kg.base, '/auth', { 'x-forwarded-uri': '/orders', authorization: pair, cookie });
+      const response = await raw(kg.base, '/auth', { 'x-forwarded-uri': '/orders', authorization: pair as unknown as string, cookie });
       assert.equal(response.status, 400, pair.join(' + '));
       assert.equal(JSON.parse(response.body).error, 'invalid_request');
       assert.match(response.body, /Several Authorization headers/);
