@@ -3,6 +3,7 @@ import { parseEdge } from './edge.js';
 import { EnvReader, type Env } from './env.js';
 import { parseLimits } from './limits.js';
 import { parseListen } from './listen.js';
+import { parseMetricsAddress } from './metrics.js';
 import { modeOf, parseProvider } from './provider.js';
 import { parseRedisSettings } from './redis.js';
 import { parseSecretKeys } from './secrets.js';
@@ -27,6 +28,7 @@ export function loadConfig(env: Env): ServerConfig {
   const sessionMaxEntries = r.int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
   const limits = parseLimits(r);
   const edge = parseEdge(r, listen.baseUrl);
+  const metricsAddress = parseMetricsAddress(r, listen);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -40,6 +42,7 @@ export function loadConfig(env: Env): ServerConfig {
     sessionMaxEntries,
     ...limits,
     ...edge,
+    metricsAddress,
   });
 }
 

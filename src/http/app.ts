@@ -111,7 +111,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   });
   installErrorBoundary(app, { debug: config.debug });
 
-  const metrics = installMetrics(app, deps.store);
+  const metrics = installMetrics(app, deps.store, { onPublicPort: config.metricsAddress === undefined });
   const prefix = basePathOf(config);
   guardLoginWithStore(app, deps.store, [`${prefix}/login`]);
   const now = deps.now ?? Date.now;
