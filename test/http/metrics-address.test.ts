@@ -28,7 +28,7 @@ describe('METRICS_ADDRESS: /metrics on a listener of its own', () => {
       await kg?.close();
     });
 
-    it('serves the metrics on METRICS_ADDRESS, and 404 on the public port', async () => {
+    it('EH-04 with METRICS_ADDRESS the metrics are served there, and 404 on the public port', async () => {
       assert.equal(kg.metricsUrl, `http://127.0.0.1:${metricsPort}`);
       await fetch(new URL('/protected', kg.base));
       const scrape = await fetch(`${kg.metricsUrl}/metrics`);
