@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
  */
 import type { ServerConfig } from './config/types.js';
 import { buildApp, createServerCore, type AppDeps } from './http/app.js';
+import { metricsEndpointOf } from './http/metrics.js';
+import { listenForMetrics, type MetricsListener } from './http/metrics-listener.js';
 import type { Keygate } from './keygate/create.js';
 import { callbackUrl } from './oidc/login.js';
 import { startupChecks } from './oidc/startup.js';
@@ -24,6 +26,8 @@ export interface RunningKeygate {
   keygate: Keygate;
   /** Where Keygate listens, e.g. http://localhost:5000. */
   url: string;
+  /** Where `/metrics` is served when `METRICS_ADDRESS` moves it off the public port, e.g. http://127.0.0.1:9464. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -65,6 +69,17 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
   }
   const app = await buildApp(config, { store, keygate, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}), ...pick(options) });
   await app.listen({ host: config.host, port: config.port });
+  let metricsListener: MetricsListener | undefined;
+  if (config.metricsAddress !== undefined) {
+    try {
+      metricsListener = await listenForMetrics(metricsEndpointOf(app)!, config.metricsAddress, (error) => app.log.error({ err: error }, 'metrics collection failed'));
+    } catch (error) {
+      // A second listener that cannot bind is a start-up failure, as the first would be: nothing half-started.
+      await app.close();
+      if (options.store === undefined) await store.close();
+      throw new Error(`METRICS_ADDRESS ${config.metricsAddress.host}:${config.metricsAddress.port}: cannot listen (${(error as Error).message})`, { cause: error });
+    }
+  }
   startupChecks(config, keygate, app.log, warnings);
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -74,7 +89,9 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
     store,
     keygate,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    metricsUrl: metricsListener?.url,
     async close() {
+      await metricsListener?.close();
       await app.close();
       await store.close();
     },

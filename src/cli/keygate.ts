@@ -95,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
       `  mode:     ${config.mode === 'dev' ? 'development' : 'provider'}\n` +
       `  provider: ${provider}\n` +
       `  store:    ${config.redis ? describeRedis(config.redis) : 'memory (sessions are lost on restart)'}\n` +
+      (running.metricsUrl ? `  metrics:  ${running.metricsUrl}/metrics (not on the public port)\n` : '') +
       (config.mode === 'dev' ? `  users:    ${config.devUsers.map((u) => `${u.email} / ${u.password}`).join(', ')}\n` : ''),
   );
   const stop = () => {

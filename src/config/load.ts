@@ -4,6 +4,7 @@ import { EnvReader, type Env } from './env.js';
 import { parseIntrospection } from './introspection.js';
 import { parseLimits } from './limits.js';
 import { parseListen } from './listen.js';
+import { parseMetricsAddress } from './metrics.js';
 import { modeOf, parseProvider } from './provider.js';
 import { parseRedisSettings } from './redis.js';
 import { parseSecretKeys } from './secrets.js';
@@ -29,6 +30,7 @@ export function loadConfig(env: Env): ServerConfig {
   const limits = parseLimits(r);
   const edge = parseEdge(r, listen.baseUrl);
   const introspection = parseIntrospection(r);
+  const metricsAddress = parseMetricsAddress(r, listen);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -43,6 +45,7 @@ export function loadConfig(env: Env): ServerConfig {
     ...limits,
     ...edge,
     ...introspection,
+    metricsAddress,
   });
 }
 

@@ -111,6 +111,10 @@ export interface ServerConfig {
   allowedRedirectHosts: readonly string[];
   /** `COOKIE_DOMAIN`: the session cookie's `Domain`, shared with sibling hosts; undefined: a host-only cookie. */
   cookieDomain: string | undefined;
+
+  // Metrics.
+  /** `METRICS_ADDRESS`: a separate listener for `GET /metrics` (not served on the public port then); undefined: the public port. */
+  metricsAddress: { host: string; port: number } | undefined;
 }
 
 /** The former name of `ServerConfig`. */

@@ -56,9 +56,22 @@ function both(first: CompiledPolicy, second: CompiledPolicy | undefined): Compil
   return { policy: { ...first.policy, ...second.policy }, authRequired: first.authRequired && second.authRequired, check: (subject) => { first.check(subject); second.check(subject); } };
 }
 
-function hasAuthorization(rawHeaders: readonly string[]): boolean {
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'authorization') return true;
-  return false;
+/**
+ * Which credential the `Authorization` header is. `bearer`: the Bearer scheme (or an empty or scheme-less value,
+ * which bearerOf refuses as malformed); `other`: another scheme (Basic, Digest, …), meant for the application
+ * behind the edge, as oauth2-proxy users expect: the session cookie is still read. Repeated: refused with 400,
+ * whatever the schemes, as one of the two would be guessed.
+ */
+export function authorizationKind(rawHeaders: readonly string[]): 'none' | 'bearer' | 'other' {
+  let value: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length !== 13 || rawHeaders[i]!.toLowerCase() !== 'authorization') continue;
+    if (value !== undefined) throw invalidRequest('Several Authorization headers were sent; send exactly one.');
+    value = rawHeaders[i + 1] ?? '';
+  }
+  if (value === undefined) return 'none';
+  const scheme = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+) +\S/.exec(value)?.[1];
+  return scheme === undefined || scheme.toLowerCase() === 'bearer' ? 'bearer' : 'other';
 }
 
 const noCredentials = () =>
@@ -77,10 +90,11 @@ export function createEdge(options: EdgeOptions): Edge {
       if (rule?.public) return { allow: { sub: '', email: '', auth: undefined, credential: 'none', path, rule: rule.index } };
       const policy = both(rule?.policy ?? keygate.policy(), request.policy);
 
-      // An Authorization header is the credential whenever there is one (as at /protected); the cookie otherwise.
+      // A Bearer Authorization header is the credential whenever there is one (as at /protected); the cookie
+      // otherwise, also beside another scheme's header (Basic for the application), which the edge leaves alone.
       let token: string;
       let credential: EdgeIdentity['credential'];
-      if (hasAuthorization(request.rawHeaders)) {
+      if (authorizationKind(request.rawHeaders) === 'bearer') {
         token = bearerOf({ rawHeaders: request.rawHeaders });
         credential = 'bearer';
       } else {

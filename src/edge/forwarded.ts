@@ -33,21 +33,44 @@ function agreed(a: string | undefined, b: string | undefined, what: string): str
   return a ?? b;
 }
 
+/** How far the forwarding headers of one request are believed. */
+export interface ForwardedOptions {
+  /**
+   * Whether the peer is a trusted proxy (`TRUST_PROXY`): only then do `X-Forwarded-Host` and `X-Forwarded-Proto`
+   * name the origin; otherwise they are still checked (a malformed one is 400) but the request's own `Host` and
+   * `fallbackProto` are used. Default true, the behaviour before this option existed.
+   */
+  trustForwarded?: boolean;
+  /**
+   * The original URI as the request's own path carries it (Envoy's ext_authz asks at `/auth` + the original path):
+   * used when neither URI header is present; when one is, the two must agree.
+   */
+  uriFromPath?: string;
+}
+
 /**
  * Reads the original request from the forwarding headers of nginx (`X-Original-Method`, `X-Original-URI`),
  * Traefik and Caddy (`X-Forwarded-Method`, `X-Forwarded-Uri`), and `X-Forwarded-Host`/`-Proto` (else `Host` and
  * `fallbackProto`). The method defaults to the forward-auth request's own (nginx's subrequest keeps it). Anything
  * repeated, contradictory or malformed is refused with 400 `invalid_request`, so a forged header never picks a rule.
  */
-export function originalRequest(rawHeaders: readonly string[], ownMethod: string, fallbackProto: 'http' | 'https'): OriginalRequest {
+export function originalRequest(rawHeaders: readonly string[], ownMethod: string, fallbackProto: 'http' | 'https', options: ForwardedOptions = {}): OriginalRequest {
   const h = pick(rawHeaders);
+  const trusted = options.trustForwarded ?? true;
   const method = agreed(h['x-forwarded-method'], h['x-original-method'], 'Method') ?? ownMethod;
-  const uri = agreed(h['x-forwarded-uri'], h['x-original-uri'], 'Uri');
+  let uri = agreed(h['x-forwarded-uri'], h['x-original-uri'], 'Uri');
+  if (options.uriFromPath !== undefined) {
+    if (uri !== undefined && uri !== options.uriFromPath) throw invalidRequest('The original URI in the /auth path and in X-Forwarded-Uri (or X-Original-URI) disagree: one of them was forged.');
+    uri = options.uriFromPath;
+  }
   if (uri === undefined || uri === '') throw invalidRequest('The original URI is missing: the proxy must send X-Forwarded-Uri or X-Original-URI.');
-  const host = (h['x-forwarded-host'] ?? h.host ?? '').toLowerCase();
+  const forwardedHost = h['x-forwarded-host']?.toLowerCase();
+  if (forwardedHost !== undefined && !HOST.test(forwardedHost)) throw invalidRequest('X-Forwarded-Host is not one host[:port].');
+  const forwardedProto = h['x-forwarded-proto']?.toLowerCase();
+  if (forwardedProto !== undefined && forwardedProto !== 'http' && forwardedProto !== 'https') throw invalidRequest('X-Forwarded-Proto must be http or https.');
+  const host = (trusted ? forwardedHost : undefined) ?? (h.host ?? '').toLowerCase();
   if (!HOST.test(host)) throw invalidRequest('X-Forwarded-Host (or Host) is missing or is not one host[:port].');
-  const proto = (h['x-forwarded-proto'] ?? fallbackProto).toLowerCase();
-  if (proto !== 'http' && proto !== 'https') throw invalidRequest('X-Forwarded-Proto must be http or https.');
+  const proto = (trusted ? forwardedProto : undefined) ?? fallbackProto;
   try {
     return { method, uri, origin: new URL(`${proto}://${host}`).origin };
   } catch (error) {

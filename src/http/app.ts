@@ -97,11 +97,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   });
   installErrorBoundary(app, { debug: config.debug });
 
-  const metrics = installMetrics(app, deps.store);
+  const metrics = installMetrics(app, deps.store, { onPublicPort: config.metricsAddress === undefined });
   const prefix = basePathOf(config);
   guardLoginWithStore(app, deps.store, [`${prefix}/login`]);
   const now = deps.now ?? Date.now;
-  installRateLimits(app, config, now);
+  // With the Redis store the limits count across every instance (docs/deploy.md, "A public edge").
+  const countHit = deps.store.countHit?.bind(deps.store);
+  installRateLimits(app, config, now, countHit ? { shared: countHit } : {});
   installBasePath(app, config);
   const keygate = deps.keygate ?? createServerCore(config, deps);
   const ctx: RouteContext = {

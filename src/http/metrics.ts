@@ -10,11 +10,25 @@ export interface Metrics {
   audit: Counter<'event' | 'outcome'>;
 }
 
+/** The scrape answer: what `GET /metrics` sends, wherever it is served. */
+export interface MetricsEndpoint {
+  contentType: string;
+  render(): Promise<string>;
+}
+
+const endpoints = new WeakMap<FastifyInstance, MetricsEndpoint>();
+
+/** The metrics of an app built by `buildApp`, for a listener of their own (`METRICS_ADDRESS`). */
+export function metricsEndpointOf(app: FastifyInstance): MetricsEndpoint | undefined {
+  return endpoints.get(app);
+}
+
 /**
  * Prometheus metrics on `GET /metrics`: requests by route pattern and status (bounded labels: never a raw URL or a
  * provider-supplied code), logins, logouts, and the store's live sessions and revocations read at scrape time.
+ * With `onPublicPort: false` (`METRICS_ADDRESS`) the route is not added: `metricsEndpointOf(app)` serves elsewhere.
  */
-export function installMetrics(app: FastifyInstance, store: SessionStore): Metrics {
+export function installMetrics(app: FastifyInstance, store: SessionStore, options: { onPublicPort?: boolean } = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keygate_' });
   // Counted in a plain Map on the hot path (one string key, one increment) and handed to prom-client at scrape time,
@@ -80,9 +94,13 @@ export function installMetrics(app: FastifyInstance, store: SessionStore): Metri
     else counts.set(key, { labels: { route, method: request.method, status: String(reply.statusCode) }, value: 1 });
     done();
   });
-  app.get('/metrics', { config: { errorFormat: 'json' } }, async (_request, reply) => {
-    const body = await registry.metrics();
-    return reply.type(registry.contentType).send(body);
-  });
+  const endpoint: MetricsEndpoint = { contentType: registry.contentType, render: () => registry.metrics() };
+  endpoints.set(app, endpoint);
+  if (options.onPublicPort ?? true) {
+    app.get('/metrics', { config: { errorFormat: 'json' } }, async (_request, reply) => {
+      const body = await endpoint.render();
+      return reply.type(endpoint.contentType).send(body);
+    });
+  }
   return { logins, logouts, audit };
 }

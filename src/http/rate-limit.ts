@@ -37,6 +37,14 @@ export class RateLimiter {
     return window.count > this.limit.max ? this.#retryAfter(window.start) : undefined;
   }
 
+  /** Marks `key` as over its limit for the next `ms` (learned from the counter every instance shares). */
+  block(key: string, ms: number): void {
+    const window = { start: this.now() - this.limit.windowMs + Math.min(ms, this.limit.windowMs), count: this.limit.max };
+    this.#windows.delete(key);
+    this.#windows.set(key, window);
+    while (this.#windows.size > this.maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
+  }
+
   get size(): number {
     return this.#windows.size;
   }
@@ -55,31 +63,103 @@ export class RateLimiter {
   }
 }
 
+/** A fixed-window counter every instance shares (`SessionStore.countHit` of the Redis store). */
+export type SharedCounter = (limit: string, key: string, windowMs: number) => Promise<{ count: number; resetInMs: number }>;
+
+export interface RateLimitOptions {
+  /** Set with the Redis store: the limits count across every instance instead of per process. */
+  shared?: SharedCounter;
+  /** Told when the shared counter fails (at most once a minute); the limits then count per process. */
+  onSharedFault?: (error: unknown) => void;
+}
+
+/**
+ * One limit, counted in the shared counter when there is one, else (and while it fails) in this process. Failing
+ * to the local count, not open and not closed: a Redis outage neither lifts the limits nor turns logins into 503s
+ * (the store guard already answers those that need the store).
+ */
+class Limit {
+  constructor(
+    readonly name: string,
+    readonly local: RateLimiter,
+    readonly shared: SharedCounter | undefined,
+    readonly fault: (error: unknown) => void,
+  ) {}
+
+  /** Counts one request; resolves to the seconds to wait when this one is over the limit. */
+  async hit(key: string): Promise<number | undefined> {
+    if (this.shared === undefined) return this.local.hit(key);
+    try {
+      const { count, resetInMs } = await this.shared(this.name, key, this.local.limit.windowMs);
+      return count > this.local.limit.max ? Math.max(1, Math.ceil(resetInMs / 1000)) : undefined;
+    } catch (error) {
+      this.fault(error);
+      return this.local.hit(key);
+    }
+  }
+
+  /**
+   * Counts one failure without delaying anything; when the shared count reaches the limit, this process blocks the
+   * address until the window ends (`blocked` stays a local, synchronous look-up on the hot path). Another instance
+   * learns it at that address's next failure there: N instances allow at most N - 1 failures over the limit.
+   */
+  record(key: string): void {
+    if (this.shared === undefined) {
+      this.local.hit(key);
+      return;
+    }
+    this.shared(this.name, key, this.local.limit.windowMs).then(
+      ({ count, resetInMs }) => {
+        if (count >= this.local.limit.max) this.local.block(key, resetInMs);
+      },
+      (error: unknown) => {
+        this.fault(error);
+        this.local.hit(key);
+      },
+    );
+  }
+}
+
 /**
  * Per client address (`request.ip`, which honours X-Forwarded-For only as `TRUST_PROXY` allows): `/login` and
  * `/callback` count every request; `/protected` counts answers 400/401 to requests that sent credentials, and
- * refuses an address over its limit before verifying anything.
+ * refuses an address over its limit before verifying anything. With `options.shared` (the Redis store) the counts
+ * are shared by every instance.
  */
-export function installRateLimits(app: FastifyInstance, config: Pick<ServerConfig, 'rateLimitLogin' | 'rateLimitCallback' | 'rateLimitBearerFailures' | 'baseUrl'>, now: () => number): void {
+export function installRateLimits(
+  app: FastifyInstance,
+  config: Pick<ServerConfig, 'rateLimitLogin' | 'rateLimitCallback' | 'rateLimitBearerFailures' | 'baseUrl'>,
+  now: () => number,
+  options: RateLimitOptions = {},
+): void {
   // Routes are declared under BASE_URL's path: compare without it.
   const prefixLength = basePathOf(config).length;
   const route = (request: FastifyRequest) => request.routeOptions.url?.slice(prefixLength);
-  const login = config.rateLimitLogin && new RateLimiter(config.rateLimitLogin, now);
-  const callback = config.rateLimitCallback && new RateLimiter(config.rateLimitCallback, now);
-  const failures = config.rateLimitBearerFailures && new RateLimiter(config.rateLimitBearerFailures, now);
+  let lastFault = -Infinity;
+  const fault = (error: unknown) => {
+    if (now() - lastFault < 60_000) return;
+    lastFault = now();
+    if (options.onSharedFault) options.onSharedFault(error);
+    else app.log.warn({ err: error }, 'rate limits: the shared counter (Redis) cannot be reached; counting per process until it answers');
+  };
+  const limit = (name: string, setting: RateLimit | undefined) => setting && new Limit(name, new RateLimiter(setting, now), options.shared, fault);
+  const login = limit('login', config.rateLimitLogin);
+  const callback = limit('callback', config.rateLimitCallback);
+  const failures = limit('bearer-failures', config.rateLimitBearerFailures);
+  const counted = (request: FastifyRequest, done: (error?: Error) => void, counter: Limit, what: string) => {
+    counter.hit(request.ip).then(
+      (wait) => done(wait === undefined ? undefined : new RateLimitedError(wait, what)),
+      (error: unknown) => done(error as Error),
+    );
+  };
 
   // Callback hooks, not async ones: they run on every request, /protected included (the hot path).
   app.addHook('onRequest', (request, _reply, done) => {
     const path = route(request);
-    let wait: number | undefined;
-    if (path === '/login' && login) {
-      wait = login.hit(request.ip);
-      if (wait !== undefined) return done(new RateLimitedError(wait, 'logins'));
-    } else if (path === '/callback' && callback) {
-      wait = callback.hit(request.ip);
-      if (wait !== undefined) return done(new RateLimitedError(wait, 'login responses'));
-    } else if (path === '/protected' && failures && request.method !== 'OPTIONS') {
-      wait = failures.blocked(request.ip);
+    if (path === '/login' && login) return counted(request, done, login, 'logins');
+    if (path === '/callback' && callback) return counted(request, done, callback, 'login responses');
+    if (path === '/protected' && failures && request.method !== 'OPTIONS') {
+      const wait = failures.local.blocked(request.ip);
       if (wait !== undefined) return done(new RateLimitedError(wait, 'failed token attempts'));
     }
     done();
@@ -87,7 +167,7 @@ export function installRateLimits(app: FastifyInstance, config: Pick<ServerConfi
   if (failures) {
     app.addHook('onResponse', (request, reply, done) => {
       if (route(request) === '/protected' && request.method !== 'OPTIONS' && (reply.statusCode === 401 || reply.statusCode === 400) && request.headers.authorization !== undefined) {
-        failures.hit(request.ip);
+        failures.record(request.ip);
       }
       done();
     });

@@ -153,6 +153,21 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 `;
 
+/**
+ * hit: KEYS[1] rl:<limit>:{<client>}; ARGV window in ms. One fixed window per key, counted atomically: INCR, and
+ * PEXPIRE when the window starts (or when a key lost its expiry), in one script, so no instance can leave a
+ * counter without an end. Returns {count, ms until the window ends}. One key per call: Cluster-safe anywhere.
+ */
+export const HIT = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if count == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+
 /** The scripts as commands of a client (see `withScripts`). */
 export interface Scripts {
   kgCreate(key: string, ...args: string[]): Promise<number>;
@@ -164,13 +179,14 @@ export interface Scripts {
   kgStats(key: string, prefix: string, now: string): Promise<[number, number]>;
   kgUnlock(key: string, token: string): Promise<number>;
   kgEcho(key: string, channel: string, message: string): Promise<number>;
+  kgHit(key: string, windowMs: string): Promise<[number, number]>;
 }
 
 export type ScriptedClient = RedisClient & Scripts;
 
 /** Defines every script on the client (ioredis sends EVALSHA, and the script itself when Redis does not know it). */
 export function withScripts(client: RedisClient): ScriptedClient {
-  const scripts = { kgCreate: CREATE, kgByToken: BY_TOKEN, kgDelete: DELETE, kgRevoke: REVOKE, kgRotate: ROTATE, kgList: LIST, kgStats: STATS, kgUnlock: UNLOCK, kgEcho: ECHO };
+  const scripts = { kgCreate: CREATE, kgByToken: BY_TOKEN, kgDelete: DELETE, kgRevoke: REVOKE, kgRotate: ROTATE, kgList: LIST, kgStats: STATS, kgUnlock: UNLOCK, kgEcho: ECHO, kgHit: HIT };
   for (const [name, lua] of Object.entries(scripts)) client.defineCommand(name, { numberOfKeys: 1, lua });
   return client as ScriptedClient;
 }

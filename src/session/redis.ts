@@ -219,6 +219,17 @@ export class RedisStore implements SessionStore {
     return { sessions: Number(sessions), revoked: Number(revoked) };
   }
 
+  /**
+   * A rate-limit window shared by every instance (`SessionStore.countHit`). The client address is the key's hash tag
+   * (and the store prefix's own tag is dropped), so counters spread over a Cluster's slots rather than all landing
+   * on Keygate's one. Rejects with UnavailableError at once while Redis is known to be down (the limiter then counts
+   * locally, see src/http/rate-limit.ts).
+   */
+  async countHit(limit: string, key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    const [count, ttl] = await this.#live.run(() => this.#client.kgHit(`${this.#prefix.replace(/[{}]/g, '')}rl:${limit}:{${key}}`, String(Math.ceil(windowMs))));
+    return { count: Number(count), resetInMs: Number(ttl) };
+  }
+
   async close(): Promise<void> {
     this.#live.close();
   }

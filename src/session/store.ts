@@ -68,5 +68,11 @@ export interface SessionStore {
   ping(): Promise<void>;
   /** Counts, for health and tests. */
   stats(): Promise<{ sessions: number; revoked: number }>;
+  /**
+   * Counts one hit of `key` in a fixed window of `windowMs` shared by every instance on this store (the rate limits),
+   * resolving to the count so far in the window and the milliseconds until it ends. Absent on a store that one
+   * process owns (memory): the limits then count per process.
+   */
+  countHit?(limit: string, key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
   close(): Promise<void>;
 }

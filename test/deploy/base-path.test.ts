@@ -21,7 +21,7 @@ describe('nginx and Caddy in front of a Keygate whose BASE_URL has a path', () =
   before(async () => {
     const port = await freePort();
     base = new URL(`http://127.0.0.1:${port}/keygate`);
-    kg = await startKeygate(loadConfig({ HOST: '127.0.0.1', PORT: String(port), BASE_URL: base.href, ALLOWED_REDIRECT_HOSTS: '127.0.0.1', LOG_LEVEL: 'silent' }), { logger: false });
+    kg = await startKeygate(loadConfig({ HOST: '127.0.0.1', PORT: String(port), BASE_URL: base.href, ALLOWED_REDIRECT_HOSTS: '127.0.0.1', TRUST_PROXY: '127.0.0.1', LOG_LEVEL: 'silent' }), { logger: false });
     upstream = await startEcho();
     const targets = { keygate: base.host, keygatePath: '/keygate', upstream: upstream.address };
     proxies.push(await startNginx(targets), await startCaddy(targets));

@@ -48,7 +48,8 @@ describe('nginx and Caddy with the files in deploy/, in front of a real Keygate'
     dir = mkdtempSync(join(tmpdir(), 'keygate-deploy-'));
     writeFileSync(join(dir, 'routes.json'), JSON.stringify(ROUTES));
     // The proxies' ports are not known yet: every port of 127.0.0.1 may be a returnTo.
-    kg = await startDevKeygate({ ROUTES: join(dir, 'routes.json'), ALLOWED_REDIRECT_HOSTS: '127.0.0.1' });
+    // nginx and Caddy reach Keygate from loopback: their X-Forwarded-Host and -Proto are believed.
+    kg = await startDevKeygate({ ROUTES: join(dir, 'routes.json'), ALLOWED_REDIRECT_HOSTS: '127.0.0.1', TRUST_PROXY: '127.0.0.1' });
     kgRunning = true;
     upstream = await startEcho();
     const targets = { keygate: kg.base.host, upstream: upstream.address };

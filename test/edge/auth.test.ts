@@ -54,7 +54,8 @@ describe('/auth: forward auth with real logins', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'keygate-edge-'));
     writeFileSync(join(dir, 'routes.json'), JSON.stringify(ROUTES));
-    kg = await startDevKeygate({ ROUTES: join(dir, 'routes.json'), ALLOWED_REDIRECT_HOSTS: 'app.example.test,127.0.0.1' });
+    // The test's requests come from loopback, standing for the proxy: its X-Forwarded-Host and -Proto are believed.
+    kg = await startDevKeygate({ ROUTES: join(dir, 'routes.json'), ALLOWED_REDIRECT_HOSTS: 'app.example.test,127.0.0.1', TRUST_PROXY: '127.0.0.1' });
     alice = await login('alice@example.com', 'alice');
     bob = await login('bob@example.com', 'bob');
   });
@@ -215,7 +216,14 @@ describe('/auth: forward auth with real logins', () => {
     for (const name of ['x-http-method-override', 'x-http-method', 'x-method-override']) {
       const response = await auth('/public/x', { 'x-forwarded-method': 'POST', 'x-original-method': 'POST', [name]: 'GET' });
       assert.equal(response.statusCode, 401, name);
+      // Nor does it change /auth's own method, which stands for the original one when no method header came (nginx).
+      const own = await kg.app.inject({ method: 'POST', url: '/auth', headers: { 'x-forwarded-uri': '/public/x', [name]: 'GET' } });
+      assert.equal(own.statusCode, 401, `${name} on /auth itself`);
+      const envoy = await kg.app.inject({ method: 'DELETE', url: '/auth/public/x', headers: { [name]: 'GET' } });
+      assert.equal(envoy.statusCode, 401, `${name} on /auth/*`);
     }
+    // The control: the same public rule with the method it allows.
+    assert.equal((await kg.app.inject({ method: 'GET', url: '/auth', headers: { 'x-forwarded-uri': '/public/x' } })).statusCode, 200);
   });
 
   it('FA-13 forged X-Forwarded-Host or -Proto that is not one host or scheme: 400', async () => {
@@ -249,6 +257,64 @@ describe('/auth: forward auth with real logins', () => {
     assert.equal(response.statusCode, 200);
   });
 
+  it('FA-18 /auth/* (Envoy ext_authz): the original path and query come from the path, and decide like /auth', async () => {
+    const envoy = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+      kg.app.inject({ method: method as 'GET', url: path, headers: { 'x-forwarded-host': 'app.example.test', 'x-forwarded-proto': 'https', ...headers } });
+    const allowed = await envoy('/auth/orders/7?x=1&scope=admin', { authorization: `Bearer ${alice.token}` });
+    assert.equal(allowed.statusCode, 200, 'the query is the original request\'s, not /auth parameters');
+    assert.equal(allowed.headers['x-auth-request-email'], 'alice@example.com');
+    const { payload } = await jose.jwtVerify(String(allowed.headers['x-keygate-assertion']), jose.createLocalJWKSet(await fetch(new URL('/.well-known/jwks.json', kg.base)).then((r) => r.json() as Promise<jose.JSONWebKeySet>)), { audience: APP });
+    assert.equal(payload.email, 'alice@example.com');
+    assert.equal((await envoy('/auth/public/logo.png')).statusCode, 200);
+    assert.equal((await envoy('/auth/public/logo.png', {}, 'POST')).statusCode, 401, 'the original method is the check\'s own');
+    assert.equal((await envoy('/auth/admin/x', { authorization: `Bearer ${alice.token}` })).statusCode, 403);
+    assert.equal((await envoy('/auth//admin/x', { authorization: `Bearer ${alice.token}` })).statusCode, 403);
+    assert.equal((await envoy('/auth/public/../admin/x')).statusCode, 401);
+    assert.equal((await envoy('/auth/public/..%2Fadmin/x')).statusCode, 400);
+    // Envoy's headers_to_add say the same; a header that disagrees with the path is a forgery.
+    assert.equal((await envoy('/auth/orders', { 'x-forwarded-uri': '/orders', authorization: `Bearer ${alice.token}` })).statusCode, 200);
+    const forged = await envoy('/auth/admin/x', { 'x-forwarded-uri': '/public/x' });
+    assert.equal(forged.statusCode, 400);
+    assert.equal(forged.json().error, 'invalid_request');
+  });
+
+  it('FA-19 Authorization with another scheme (Basic, for the application) leaves the session cookie in charge', async () => {
+    const basic = 'Basic ' + Buffer.from('app-user:app-password').toString('base64');
+    const withCookie = await auth('/orders', { cookie: alice.cookie, authorization: basic });
+    assert.equal(withCookie.statusCode, 200, withCookie.body);
+    assert.equal(withCookie.headers['x-auth-request-email'], 'alice@example.com');
+    assert.equal((await auth('/admin/x', { cookie: alice.cookie, authorization: basic })).statusCode, 403, 'the cookie\'s user is decided');
+    const alone = await auth('/orders', { authorization: basic });
+    assert.equal(alone.statusCode, 401);
+    assert.equal(alone.headers['www-authenticate'], 'Bearer');
+    const nav = await auth('/orders', { authorization: basic, accept: 'text/html' }, '?redirect=1');
+    assert.equal(nav.statusCode, 302, 'a browser with Basic credentials but no session is sent to the login');
+    // A Bearer header is still the credential: malformed is 400, a bad token 401, even with a live cookie beside it.
+    for (const bad of ['Bearer', 'Bearer a b', 'Bearer  ', 'bearer "x"']) {
+      const response = await auth('/orders', { cookie: alice.cookie, authorization: bad });
+      assert.equal(response.statusCode, 400, bad);
+      assert.equal(response.json().error, 'invalid_request');
+    }
+    assert.equal((await auth('/orders', { cookie: alice.cookie, authorization: 'Bearer bad.token.here' })).statusCode, 401);
+  });
+
+  it('FA-20 two Authorization headers (Bearer and Basic, or two Bearer): 400, neither guessed', async () => {
+    const cookie = alice.cookie;
+    for (const pair of [[`Bearer ${alice.token}`, 'Basic YTpi'], ['Basic YTpi', `Bearer ${alice.token}`], [`Bearer ${alice.token}`, `Bearer ${bob.token}`], ['Basic YTpi', 'Basic Yzpk']]) {
+      const response = await raw(kg.base, '/auth', { 'x-forwarded-uri': '/orders', authorization: pair as unknown as string, cookie });
+      assert.equal(response.status, 400, pair.join(' + '));
+      assert.equal(JSON.parse(response.body).error, 'invalid_request');
+      assert.match(response.body, /Several Authorization headers/);
+    }
+  });
+
+  it('FA-21 an oversized Authorization header: a 12 kB token is 401, a 20 kB one 431; never a 5xx', async () => {
+    const long = await raw(kg.base, '/auth', { 'x-forwarded-uri': '/orders', authorization: `Bearer ${'a'.repeat(6000)}.${'b'.repeat(6000)}.c` });
+    assert.equal(long.status, 401);
+    const huge = await raw(kg.base, '/auth', { 'x-forwarded-uri': '/orders', authorization: `Bearer ${'a'.repeat(20_000)}` });
+    assert.equal(huge.status, 431);
+  });
+
   it('logout ends the login at the edge at once: the next /auth with its token or cookie is 401', async () => {
     const before = await auth('/x', { authorization: `Bearer ${alice.token}` });
     assert.equal(before.statusCode, 200);
@@ -259,5 +325,32 @@ describe('/auth: forward auth with real logins', () => {
     assert.match(String(bearer.headers['www-authenticate']), /invalid_token/);
     assert.equal((await auth('/x', { cookie: alice.cookie })).statusCode, 401);
     assert.equal((await auth('/x', { cookie: alice.cookie, accept: 'text/html' }, '?redirect=1')).statusCode, 302);
+  });
+});
+
+describe('/auth: forwarding headers from a peer that TRUST_PROXY does not name', () => {
+  let kg: TestKeygate;
+  let token: string;
+
+  before(async () => {
+    kg = await startDevKeygate({ ALLOWED_REDIRECT_HOSTS: '127.0.0.1' });
+    ({ token } = await loginAs(new Agent(), kg.base, 'alice@example.com', 'alice'));
+  });
+  after(async () => {
+    await kg?.close();
+  });
+
+  it('FA-22 forged X-Forwarded-Host and -Proto are not believed: the assertion and the login are for the request\'s own host', async () => {
+    const forged = { 'x-forwarded-uri': '/orders?id=1', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    const allowed = await raw(kg.base, '/auth', { ...forged, authorization: `Bearer ${token}` });
+    assert.equal(allowed.status, 200, allowed.body);
+    const assertion = String(allowed.headers['x-keygate-assertion']);
+    assert.deepEqual(jose.decodeJwt(assertion).aud, kg.base.origin, 'the audience is the Host Keygate was asked on');
+    const nav = await raw(kg.base, '/auth?redirect=1', { ...forged, accept: 'text/html' });
+    assert.equal(nav.status, 302);
+    assert.equal(new URL(String(nav.headers.location)).searchParams.get('returnTo'), `${kg.base.origin}/orders?id=1`);
+    // Still checked: a malformed one is refused even when it would not be used.
+    assert.equal((await raw(kg.base, '/auth', { ...forged, 'x-forwarded-host': 'a.example, evil.example' })).status, 400);
+    assert.equal((await raw(kg.base, '/auth', { ...forged, 'x-forwarded-proto': 'gopher' })).status, 400);
   });
 });

@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAssertionSigner, type AssertionSigner } from '../../edge/assertion.js';
-import { createEdge, type Edge } from '../../edge/decide.js';
+import { authorizationKind, createEdge, type Edge } from '../../edge/decide.js';
 import { originalRequest } from '../../edge/forwarded.js';
 import { invalidRequest, KeygateError, PolicyError } from '../../errors.js';
 import type { CompiledPolicy } from '../../policy/route.js';
 import type { RouteContext } from '../context.js';
+import { trustedPeer } from '../trust.js';
 
 /** The methods `/auth` answers: a proxy may forward the original method as its own (nginx's subrequest does). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
@@ -82,10 +83,13 @@ function queryReader(ctx: RouteContext): (url: string) => AuthQuery {
   };
 }
 
-/** A top-level page load by a browser: the only request that a login redirect can help. */
+/** A top-level page load by a browser (no bearer token; a Basic header is the application's): a login can help it. */
 function isNavigation(request: FastifyRequest, method: string): boolean {
-  return method === 'GET' && (request.headers.accept ?? '').includes('text/html') && request.headers.authorization === undefined;
+  return method === 'GET' && (request.headers.accept ?? '').includes('text/html') && authorizationKind(request.raw.rawHeaders) !== 'bearer';
 }
+
+/** `/auth` answers nothing else: its own parameters, and no original request of its own. */
+const NO_QUERY: AuthQuery = { redirect: false, policy: undefined };
 
 /** Any method `/auth` (forward auth for nginx, Caddy, Traefik, Envoy) and `GET /.well-known/jwks.json`. */
 export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
@@ -104,38 +108,45 @@ export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promi
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
-    scope.route({
-      method: METHODS,
-      url: '/auth',
-      config: { errorFormat: 'json' },
-      handler: async (request, reply) => {
-        const query = readQuery(request.url);
-        const original = originalRequest(request.raw.rawHeaders, request.method, fallbackProto);
-        const decision = await edge.decide({
-          method: original.method,
-          uri: original.uri,
-          rawHeaders: request.raw.rawHeaders,
-          sessionId: ctx.cookies.sessionId(request),
-          ...(query.policy ? { policy: query.policy } : {}),
-        });
-        if (decision instanceof KeygateError) {
-          if (query.redirect && decision.status === 401 && isNavigation(request, original.method)) {
-            const target = new URL(loginUrl);
-            target.searchParams.set('returnTo', `${original.origin}${original.uri}`);
-            return reply.header('cache-control', 'no-store').redirect(target.href, 302);
-          }
-          throw decision;
+    const trusted = trustedPeer(ctx.config.trustProxy);
+    const authPath = `${ctx.config.baseUrl.pathname.replace(/\/$/, '')}/auth`;
+
+    /**
+     * `/auth` reads its query as its own parameters; `/auth/*` (Envoy's ext_authz, which asks at `path_prefix` +
+     * the original path and query) takes the original URI from its path, and has no parameters of its own.
+     */
+    const handler = (fromPath: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const query = fromPath ? NO_QUERY : readQuery(request.url);
+      const original = originalRequest(request.raw.rawHeaders, request.method, fallbackProto, {
+        trustForwarded: trusted(request.raw.socket?.remoteAddress),
+        ...(fromPath ? { uriFromPath: request.url.slice(authPath.length) } : {}),
+      });
+      const decision = await edge.decide({
+        method: original.method,
+        uri: original.uri,
+        rawHeaders: request.raw.rawHeaders,
+        sessionId: ctx.cookies.sessionId(request),
+        ...(query.policy ? { policy: query.policy } : {}),
+      });
+      if (decision instanceof KeygateError) {
+        if (query.redirect && decision.status === 401 && isNavigation(request, original.method)) {
+          const target = new URL(loginUrl);
+          target.searchParams.set('returnTo', `${original.origin}${original.uri}`);
+          return reply.header('cache-control', 'no-store').redirect(target.href, 302);
         }
-        const { allow } = decision;
-        const assertion = allow.auth === undefined ? '' : await assertions.sign({ sub: allow.sub, email: allow.email, key: allow.auth.token.key }, original.origin);
-        return reply
-          .code(200)
-          .header('cache-control', 'no-store')
-          .header('x-auth-request-user', headerSafe(allow.sub))
-          .header('x-auth-request-email', headerSafe(allow.email))
-          .header('x-keygate-assertion', assertion)
-          .send();
-      },
-    });
+        throw decision;
+      }
+      const { allow } = decision;
+      const assertion = allow.auth === undefined ? '' : await assertions.sign({ sub: allow.sub, email: allow.email, key: allow.auth.token.key }, original.origin);
+      return reply
+        .code(200)
+        .header('cache-control', 'no-store')
+        .header('x-auth-request-user', headerSafe(allow.sub))
+        .header('x-auth-request-email', headerSafe(allow.email))
+        .header('x-keygate-assertion', assertion)
+        .send();
+    };
+    scope.route({ method: METHODS, url: '/auth', config: { errorFormat: 'json' }, handler: handler(false) });
+    scope.route({ method: METHODS, url: '/auth/*', config: { errorFormat: 'json' }, handler: handler(true) });
   });
 }
