@@ -4,6 +4,7 @@ import { EnvReader, type Env } from './env.js';
 import { parseLimits } from './limits.js';
 import { parseListen } from './listen.js';
 import { modeOf, parseProvider } from './provider.js';
+import { parseProxy } from './proxy.js';
 import { parseRedisSettings } from './redis.js';
 import { parseSecretKeys } from './secrets.js';
 import type { ServerConfig } from './types.js';
@@ -27,6 +28,7 @@ export function loadConfig(env: Env): ServerConfig {
   const sessionMaxEntries = r.int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
   const limits = parseLimits(r);
   const edge = parseEdge(r, listen.baseUrl);
+  const proxy = parseProxy(r, listen.baseUrl);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -40,6 +42,7 @@ export function loadConfig(env: Env): ServerConfig {
     sessionMaxEntries,
     ...limits,
     ...edge,
+    ...proxy,
   });
 }
 

@@ -97,6 +97,12 @@ export interface ServerConfig {
   allowedRedirectHosts: readonly string[];
   /** `COOKIE_DOMAIN`: the session cookie's `Domain`, shared with sibling hosts; undefined: a host-only cookie. */
   cookieDomain: string | undefined;
+
+  // Reverse-proxy mode (docs/edge.md "Reverse-proxy mode").
+  /** `UPSTREAM`: the origin every request outside Keygate's own routes is proxied to; undefined: no proxy. */
+  upstream: URL | undefined;
+  /** `UPSTREAM_TIMEOUT_MS`: longest wait for the upstream's answer (and between its body's chunks). */
+  upstreamTimeoutMs: number;
 }
 
 /** The former name of `ServerConfig`. */
