@@ -76,7 +76,7 @@ describe('reverse-proxy mode: bodies are streamed, not buffered', () => {
     assert.equal(echo.last().headers['transfer-encoding'], 'chunked');
   });
 
-  it('an upload without credentials is refused before its body is read, and nothing reaches the upstream', async () => {
+  it('PX-11 an upload without credentials is refused before its body is read, and nothing reaches the upstream', async () => {
     const before = echo.requests.length;
     const answer = await send(kg.base, '/upload', { 'content-type': 'application/octet-stream', 'content-length': String(MB) }, 'PUT', generated(MB)).catch((error: Error) => ({ status: -1, body: error.message, headers: {} }));
     // Either the 401 arrives, or Keygate closes the connection while the client still writes: never a 2xx.

@@ -137,7 +137,7 @@ describe('reverse-proxy mode: WebSockets', () => {
     }
   });
 
-  it('a non-WebSocket upgrade (h2c) through the proxy is refused with 400', async () => {
+  it('WS-07 a non-WebSocket upgrade (h2c) through the proxy is refused with 400', async () => {
     const answer = await send(kg.base, '/live', { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA', authorization: `Bearer ${alice.token}` });
     assert.equal(answer.status, 400);
   });
