@@ -7,6 +7,9 @@
  * A B C … A B C for BENCH_ROUNDS rounds; medians with min–max. Each round also times one RSA check on core 0, for
  * the cold limit (bare Fastify + one RSA check).
  *
+ * The proxy rows put Keygate's reverse-proxy mode (the CLI with UPSTREAM) beside @fastify/http-proxy with no
+ * authentication, both in front of the same trivial upstream (bench/servers/upstream.ts, on wrk's core).
+ *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION seconds per measurement (6), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_TOKENS distinct tokens of the rotating and cold scenarios (10000),
  * BENCH_ONLY (comma list of row ids, for development), BENCH_BASELINES (comma list of label=/path/to/checkout: adds
@@ -45,6 +48,8 @@ interface Row extends ReportRow {
   scenarios: Scenario[];
   /** The route wrk calls: `/protected` unless set (`/auth`, with nginx's forwarding headers; `/introspect`, POST). */
   path?: string;
+  /** Replaces the check of `/protected`'s answer before the measurement (the proxy rows answer the upstream's). */
+  check?(port: number): Promise<void>;
   start(): Promise<RunningServer>;
 }
 
@@ -100,6 +105,25 @@ const rows: Row[] = [
   peer('fastify-jose', 'Fastify + jose (no cache)', 'fastify-jose', ['one', 'rotating', 'cold']),
 ];
 
+// The proxy rows: one trivial upstream for both, on wrk's core (as Redis), started only when a proxy row runs.
+const PROXY_PATH = '/api/orders?id=7';
+const PROXY_ROWS = ['http-proxy', 'keygate-proxy'];
+const upstream = !ONLY || ONLY.some((id) => PROXY_ROWS.includes(id)) ? await startServer('upstream', {}, [], 1) : undefined;
+const upstreamUrl = upstream ? `http://127.0.0.1:${upstream.port}` : '';
+/** A proxy row answers the upstream's body for token 0, and (`authenticated`) refuses a request without a token. */
+const proxyCheck = (id: string, authenticated: boolean) => async (port: number) => {
+  const url = `http://127.0.0.1:${port}${PROXY_PATH}`;
+  const response = await fetch(url, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
+  const body = await response.text();
+  if (response.status !== 200 || body !== '{"upstream":true}') throw new Error(`${id} answered ${response.status} ${body.slice(0, 200)}`);
+  if (authenticated) {
+    const refused = await fetch(url);
+    await refused.arrayBuffer();
+    if (refused.status !== 401) throw new Error(`${id} let a request without a token through (${refused.status})`);
+  }
+};
+if (upstream) rows.push({ ...peer('http-proxy', '@fastify/http-proxy, no authentication (ceiling of the proxy mode)', 'fastify-http-proxy', ['one', 'rotating'], { BENCH_UPSTREAM: upstreamUrl }), path: PROXY_PATH, check: proxyCheck('http-proxy', false) });
+
 let redis: { process: ChildProcess; url: string } | undefined;
 if (spawnSync('redis-server', ['--version']).status === 0) {
   const port = await freePort();
@@ -134,6 +158,16 @@ for (const checkout of [self, ...baselines]) {
     rows.push({ ...keygate('keygate-introspect', 'POST /introspect, memory store, REQUIRE_SESSION=false', ['one', 'rotating'], variant), path: '/introspect', start: () => startKeygateCli(checkout, env) });
   }
   if (checkout === self) rows.push({ ...keygate('keygate-auth', '/auth (forward auth), memory store, REQUIRE_SESSION=false', ['one', 'rotating'], { store: 'memory', requireSession: false }), path: '/auth' });
+  // Reverse-proxy mode: the CLI with UPSTREAM, as users start it, in front of the proxy rows' upstream.
+  if (checkout === self && upstream) {
+    const variant: KeygateVariant = { store: 'memory', requireSession: false };
+    rows.push({
+      ...keygate('keygate-proxy', 'reverse proxy (UPSTREAM), memory store, REQUIRE_SESSION=false', ['one', 'rotating'], variant),
+      path: PROXY_PATH,
+      check: proxyCheck('keygate-proxy', true),
+      start: () => startKeygateCli(checkout, { ...keygateEnv(fixture, checkout, variant, redis?.url), UPSTREAM: upstreamUrl }),
+    });
+  }
   if (redis) {
     rows.push(
       keygate('keygate-redis', 'Redis store, REQUIRE_SESSION=true', ['one', 'rotating'], { store: 'redis', requireSession: true }),
@@ -178,19 +212,22 @@ async function checkAuth(port: number, row: Row): Promise<void> {
 async function measure(scenario: Scenario, row: Row): Promise<Sample> {
   const server = await row.start();
   try {
-    if (row.path === '/introspect') await checkIntrospect(server.port);
-    else if (row.path !== undefined) await checkAuth(server.port, row);
-    // Same answer from everyone: the session's profile for token 0 (plus exp), 200.
-    const response = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
-    const body = (await response.json()) as Record<string, unknown>;
-    const { exp, ...rest } = body;
-    if (response.status !== 200 || typeof exp !== 'number' || JSON.stringify(Object.entries(rest).sort()) !== expected) {
-      throw new Error(`${row.id} answered ${response.status} ${JSON.stringify(body)}`);
+    if (row.check) await row.check(server.port);
+    else {
+      if (row.path === '/introspect') await checkIntrospect(server.port);
+      else if (row.path !== undefined) await checkAuth(server.port, row);
+      // Same answer from everyone: the session's profile for token 0 (plus exp), 200.
+      const response = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
+      const body = (await response.json()) as Record<string, unknown>;
+      const { exp, ...rest } = body;
+      if (response.status !== 200 || typeof exp !== 'number' || JSON.stringify(Object.entries(rest).sort()) !== expected) {
+        throw new Error(`${row.id} answered ${response.status} ${JSON.stringify(body)}`);
+      }
     }
     const wrkEnv: Record<string, string> = row.path === '/introspect' ? { BENCH_BASIC: INTROSPECT_BASIC } : {};
     await runWrk(server.port, tokenFiles[scenario], WARMUP, CONNECTIONS, row.path, wrkEnv);
     // Everything the machine did meanwhile, less what the bench itself ran: the load of other people's processes.
-    const own = () => server.cpuUs() + (redis ? processCpuUs(redis.process.pid!) : 0) + process.cpuUsage().user + process.cpuUsage().system;
+    const own = () => server.cpuUs() + (redis ? processCpuUs(redis.process.pid!) : 0) + (upstream ? upstream.cpuUs() : 0) + process.cpuUsage().user + process.cpuUsage().system;
     const [cpuBefore, busyBefore, ownBefore, start] = [server.cpuUs(), machineBusyUs(), own(), performance.now()];
     const result = await runWrk(server.port, tokenFiles[scenario], DURATION, CONNECTIONS, row.path, wrkEnv);
     const cpu = server.cpuUs() - cpuBefore;
@@ -229,6 +266,7 @@ try {
   startup = await measureStartup(issuer.issuer, cliOf(self));
 } finally {
   if (redis) redis.process.kill('SIGTERM');
+  await upstream?.stop();
   await issuer.close();
   rmSync(dir, { recursive: true, force: true });
 }

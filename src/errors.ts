@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   provider_timeout: { status: 504, means: 'The provider did not answer within the timeout.' },
   provider_bad_response: { status: 502, means: 'The provider answered something invalid.' },
   unusable_token: { status: 502, means: 'The provider issued an API token that this Keygate cannot accept.' },
+  // The upstream of the reverse-proxy mode (UPSTREAM) failed.
+  bad_gateway: { status: 502, means: 'The upstream (`UPSTREAM`) refused the connection, reset it, or answered something that is not HTTP.' },
+  gateway_timeout: { status: 504, means: 'The upstream (`UPSTREAM`) did not answer within `UPSTREAM_TIMEOUT_MS`.' },
 } as const satisfies Record<string, { status: number; means: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -58,9 +58,9 @@ export function machineBusyUs(): number {
 }
 
 /** Starts `bench/servers/<name>.ts` (or the script at an absolute path) with tsx and waits for its LISTENING line. */
-export function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningServer> {
+export function startServer(name: string, env: Record<string, string>, nodeArgs: string[] = [], core = 0): Promise<RunningServer> {
   const script = name.startsWith('/') ? name : fileURLToPath(new URL(`../servers/${name}.ts`, import.meta.url));
-  return spawnServer(name, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env, PORT: '0' }, ready: /LISTENING (\d+)/ });
+  return spawnServer(name, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env, PORT: '0' }, ready: /LISTENING (\d+)/, core });
 }
 
 export interface SpawnOptions {
@@ -69,11 +69,13 @@ export interface SpawnOptions {
   cwd?: string;
   /** A line on stdout that says the server listens; its first group is the port. */
   ready: RegExp;
+  /** The core to pin it to (0, the measured server's; 1 is wrk's, for helpers such as the proxy rows' upstream). */
+  core?: number;
 }
 
-/** Starts `node <args>` pinned to core 0 and waits until its stdout matches `ready`. */
+/** Starts `node <args>` pinned to core 0 (or `options.core`) and waits until its stdout matches `ready`. */
 export async function spawnServer(name: string, nodeArgs: string[], options: SpawnOptions): Promise<RunningServer> {
-  const argv = pin(0, [process.execPath, ...nodeArgs]);
+  const argv = pin(options.core ?? 0, [process.execPath, ...nodeArgs]);
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { env: options.env, ...(options.cwd ? { cwd: options.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let stderr = '';

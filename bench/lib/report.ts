@@ -149,7 +149,14 @@ export function report(input: ReportInput): string {
   target(`memory per live session (MemoryStore, ${input.memory.count.toLocaleString('en')} sessions, heapUsed delta / count)`, input.memory.bytesPerSession / 1024, 1.5, ' KB', true);
   target(`start-up to listening (provider mode, fake issuer, median of ${input.startup.runs}, node dist/cli/keygate.js)`, input.startup.medianMs / 1000, 1, ' s', true);
 
-  const others = rows.filter((r) => r.keygate && r !== main && r !== forwardAuth && !r.id.includes('nocache'));
+  // The proxy mode against @fastify/http-proxy with no authentication, in front of the same upstream.
+  for (const scenario of ['one', 'rotating'] as const) {
+    const k = stat(scenario, 'keygate-proxy');
+    const p = stat(scenario, 'http-proxy');
+    if (k || p) target(`${scenarios[scenario]}: Keygate reverse proxy / @fastify/http-proxy (no authentication)`, k && p ? k.rps / p.rps : undefined, 0.8, '×', false, byCpu(k, p));
+  }
+
+  const others = rows.filter((r) => r.keygate && r !== main && r !== forwardAuth && r.id !== 'keygate-proxy' && !r.id.includes('nocache'));
   if (others.length > 0) {
     lines.push('', 'The same ratios for the other Keygate rows (no targets):', '');
     for (const row of others) limitsOf(row, false);

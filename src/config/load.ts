@@ -6,6 +6,7 @@ import { parseLimits } from './limits.js';
 import { parseListen } from './listen.js';
 import { parseMetricsAddress } from './metrics.js';
 import { modeOf, parseProvider } from './provider.js';
+import { parseProxy } from './proxy.js';
 import { parseRedisSettings } from './redis.js';
 import { parseSecretKeys } from './secrets.js';
 import type { ServerConfig } from './types.js';
@@ -31,6 +32,7 @@ export function loadConfig(env: Env): ServerConfig {
   const edge = parseEdge(r, listen.baseUrl);
   const introspection = parseIntrospection(r);
   const metricsAddress = parseMetricsAddress(r, listen);
+  const proxy = parseProxy(r, listen.baseUrl);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -46,6 +48,7 @@ export function loadConfig(env: Env): ServerConfig {
     ...edge,
     ...introspection,
     metricsAddress,
+    ...proxy,
   });
 }
 

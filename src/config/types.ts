@@ -115,6 +115,11 @@ export interface ServerConfig {
   // Metrics.
   /** `METRICS_ADDRESS`: a separate listener for `GET /metrics` (not served on the public port then); undefined: the public port. */
   metricsAddress: { host: string; port: number } | undefined;
+  // Reverse-proxy mode (docs/edge.md "Reverse-proxy mode").
+  /** `UPSTREAM`: the origin every request outside Keygate's own routes is proxied to; undefined: no proxy. */
+  upstream: URL | undefined;
+  /** `UPSTREAM_TIMEOUT_MS`: longest wait for the upstream's answer (and between its body's chunks). */
+  upstreamTimeoutMs: number;
 }
 
 /** The former name of `ServerConfig`. */

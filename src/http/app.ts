@@ -19,6 +19,7 @@ import { serverLoggerOptions } from './logger.js';
 import { installMetrics, type Metrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
+import { installProxy, isUpstreamAnswer } from '../proxy/index.js';
 import type { RouteContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { backchannelRoutes } from './routes/backchannel.js';
@@ -90,6 +91,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const pageHeaders = Object.entries(headers);
   const apiHeaders = Object.entries(apiSecurityHeaders(config));
   app.addHook('onSend', (_request, reply, payload, done) => {
+    if (isUpstreamAnswer(reply)) return done(null, payload);
     const type = reply.getHeader('content-type');
     const set = typeof type === 'string' && type.startsWith('application/json') ? apiHeaders : pageHeaders;
     for (const [name, value] of set) if (!reply.hasHeader(name)) reply.header(name, value);
@@ -130,6 +132,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     healthRoutes(routes, ctx);
     await authRoutes(routes, ctx);
   }, { prefix });
+  // Reverse-proxy mode (UPSTREAM): everything no route above takes, at the root of the host.
+  await installProxy(app, ctx);
   return app;
 }
 

@@ -1,0 +1,60 @@
+import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Who the upstream is told it serves: empty strings on a public rule, where nobody is identified. */
+export interface Identity {
+  sub: string;
+  email: string;
+  /** The signed identity assertion (`X-Keygate-Assertion`), '' on a public rule. */
+  assertion: string;
+}
+
+/**
+ * Headers the client must not choose for the upstream: identity headers are Keygate's to set; method overrides
+ * would let a request that was decided as GET run as DELETE at an upstream that honours them; forwarding headers
+ * are rebuilt from what Keygate saw; hop-by-hop headers belong to the client's connection (the HTTP client sets its own).
+ */
+const DROPPED = new Set([
+  'x-http-method-override', 'x-http-method', 'x-method-override',
+  'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip',
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
+const DROPPED_PREFIXES = ['x-auth-request-', 'x-keygate-'];
+
+/** Identity header values are ASCII: anything else is percent-encoded rather than dropped (as `/auth` does). */
+const headerSafe = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value));
+
+/** The `Cookie` header without Keygate's own cookies (`names`); undefined when nothing is left. */
+export function withoutCookies(header: string | undefined, names: ReadonlySet<string>): string | undefined {
+  if (header === undefined || names.size === 0) return header;
+  const kept = header.split(';').filter((pair) => {
+    const eq = pair.indexOf('=');
+    return !names.has((eq === -1 ? pair : pair.slice(0, eq)).trim());
+  });
+  const joined = kept.map((pair) => pair.trim()).filter(Boolean).join('; ');
+  return joined === '' ? undefined : joined;
+}
+
+/**
+ * The request headers the upstream receives: the client's, less what it must not forge (above) and Keygate's
+ * cookies, plus the identity headers and `X-Forwarded-For/-Proto/-Host`. `Authorization` passes on unchanged.
+ * `X-Forwarded-For` keeps only the hops that TRUST_PROXY trusts (Fastify's `request.ips`), then the peer.
+ */
+export function upstreamHeaders(request: FastifyRequest, headers: IncomingHttpHeaders, identity: Identity, keygateCookies: ReadonlySet<string>): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (DROPPED.has(name) || DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    out[name] = value;
+  }
+  const cookie = withoutCookies(typeof headers.cookie === 'string' ? headers.cookie : undefined, keygateCookies);
+  if (cookie === undefined) delete out.cookie;
+  else out.cookie = cookie;
+  const chain = request.ips ?? [request.ip];
+  out['x-forwarded-for'] = [...chain].reverse().join(', ');
+  out['x-forwarded-proto'] = request.protocol;
+  if (request.host !== '') out['x-forwarded-host'] = request.host;
+  out['x-auth-request-user'] = headerSafe(identity.sub);
+  out['x-auth-request-email'] = headerSafe(identity.email);
+  out['x-keygate-assertion'] = identity.assertion;
+  return out;
+}

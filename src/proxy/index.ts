@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { edgeParts } from '../http/routes/auth.js';
+import type { RouteContext } from '../http/context.js';
+import { proxyRoutes } from './http.js';
+import { createSocketRegistry } from './registry.js';
+import { createWebSocketDoor, routeUpgrades } from './websocket.js';
+
+export { isUpstreamAnswer } from './http.js';
+
+/**
+ * Reverse-proxy mode (`UPSTREAM`, docs/edge.md): registered at the root of the app, after Keygate's own routes, which
+ * keep precedence (a more specific route always wins over the proxy's `/*`). Nothing happens without `UPSTREAM`.
+ */
+export async function installProxy(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const upstream = ctx.config.upstream;
+  if (upstream === undefined) return;
+  const registry = createSocketRegistry(edgeParts(ctx).edge, (error) => app.log.error({ err: error }, 'rechecking an open WebSocket failed'));
+  app.addHook('onClose', async () => registry.close());
+  routeUpgrades(app);
+  await proxyRoutes(app, ctx, createWebSocketDoor(upstream, ctx.config.upstreamTimeoutMs, registry));
+}
