@@ -1,11 +1,13 @@
 import { ConfigError } from '../errors.js';
 import { parseEdge } from './edge.js';
+import { parseAdmin } from './admin.js';
 import { EnvReader, type Env } from './env.js';
 import { parseLimits } from './limits.js';
 import { parseListen } from './listen.js';
 import { modeOf, parseProvider } from './provider.js';
 import { parseRedisSettings } from './redis.js';
 import { parseSecretKeys } from './secrets.js';
+import { parseSessions } from './sessions.js';
 import type { ServerConfig } from './types.js';
 import { parseVerification } from './verification.js';
 
@@ -27,6 +29,8 @@ export function loadConfig(env: Env): ServerConfig {
   const sessionMaxEntries = r.int('SESSION_MAX_ENTRIES', 100_000, 1, 10_000_000);
   const limits = parseLimits(r);
   const edge = parseEdge(r, listen.baseUrl);
+  const sessions = parseSessions(r);
+  const admin = parseAdmin(r);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -40,6 +44,8 @@ export function loadConfig(env: Env): ServerConfig {
     sessionMaxEntries,
     ...limits,
     ...edge,
+    ...sessions,
+    ...admin,
   });
 }
 

@@ -28,6 +28,9 @@ import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
 import { protectedRoutes } from './routes/protected.js';
 import { refreshRoutes } from './routes/refresh.js';
+import { adminRoutes } from './routes/admin.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { LastUsedTracker, trackingLastUse } from './last-used.js';
 
 export interface AppDeps {
   store: SessionStore;
@@ -43,6 +46,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** Clock in milliseconds, for tests: the core's and the routes'. */
   now?: () => number;
+  /** Receives the audit events of the sessions routes (see RouteContext.audit). */
+  audit?: RouteContext['audit'];
 }
 
 /** Logs a URL without its query values: `/callback?code=…&state=…` must never reach a log. */
@@ -117,7 +122,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const now = deps.now ?? Date.now;
   installRateLimits(app, config, now);
   installBasePath(app, config);
-  const keygate = deps.keygate ?? createServerCore(config, deps);
+  const core = deps.keygate ?? createServerCore(config, deps);
+  // TRACK_LAST_USED: every door's successful authorization marks its session used (off the critical path).
+  const lastUsed = config.trackLastUsed ? new LastUsedTracker(deps.store, now, app.log) : undefined;
+  const keygate = lastUsed ? trackingLastUse(core, lastUsed) : core;
   const ctx: RouteContext = {
     config,
     store: deps.store,
@@ -127,6 +135,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     transactions: new Sealer(config.secretKeys, 'login transaction'),
     metrics,
     now,
+    ...(lastUsed ? { lastUsed } : {}),
+    // TODO(lead): wire the audit trail (src/audit/) here: `audit: (event) => auditEmitter.emit(event)`.
+    ...(deps.audit ? { audit: deps.audit } : {}),
   };
   // With a path in BASE_URL every route lives under it (docs/edge.md); at the root the prefix is ''.
   await app.register(async (routes) => {
@@ -137,6 +148,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     backchannelRoutes(routes, ctx);
     if (config.refresh) refreshRoutes(routes, ctx);
     protectedRoutes(routes, ctx);
+    sessionRoutes(routes, ctx);
+    adminRoutes(routes, ctx);
     healthRoutes(routes, ctx);
     await authRoutes(routes, ctx);
   }, { prefix });
