@@ -132,7 +132,8 @@ describe('GET /sessions and DELETE /sessions/:id: a user\'s own logins', () => {
     const agent = new Agent();
     const { token } = await loginAs(agent, kg.base, 'alice@example.com', 'alice');
     const current = (await listWithCookie(agent, kg.base)).body.sessions.find((s) => s.current)!;
-    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }]) {
+    const crossSite: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }];
+    for (const headers of crossSite) {
       const response = await agent.request(new URL(`/sessions/${current.id}`, kg.base), { method: 'DELETE', headers: { accept: 'application/json', ...headers } });
       assert.equal(response.status, 403);
       assert.equal(((await response.json()) as { error: string }).error, 'cross_site_request');
