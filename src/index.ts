@@ -32,5 +32,7 @@ export {
 export { extractBearer, bearerOf, carriesToken, hasCredentials, type BearerRequest } from './token/bearer.js';
 export { createTokenVerifier, tokenKey, assertCanonical, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token/verifier.js';
 export { createAuthorizer, type Authorization, type AuthorizeDeps, type Profile } from './token/authorize.js';
-export type { Session, SessionStore, TokenRotation } from './session/store.js';
+export type { Session, SessionPage, SessionQuery, SessionStore, TokenRotation } from './session/store.js';
+export { publicSessionId } from './session/public-id.js';
+export { MAX_PAGE_LIMIT } from './session/cursor.js';
 export { MemoryStore, type MemoryStoreOptions } from './session/memory.js';

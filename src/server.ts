@@ -31,7 +31,7 @@ export interface RunningKeygate {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs'> {
+export interface StartOptions extends Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs' | 'audit'> {
   logger?: FastifyServerOptions['logger'];
   store?: SessionStore;
 }
@@ -99,8 +99,9 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
 }
 
 /** The injectable parts that reach the core and the routes. */
-function pick(options: StartOptions): Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs'> {
+function pick(options: StartOptions): Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs' | 'audit'> {
   return {
+    ...(options.audit ? { audit: options.audit } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.jwksCooldownMs } : {}),

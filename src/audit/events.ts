@@ -15,6 +15,8 @@ export const AUDIT_EVENTS = [
   'backchannel_logout',
   /** A user ended one of their own sessions (`DELETE /sessions/:id`). */
   'session_ended_by_owner',
+  /** An administrator listed a user's sessions (`GET /admin/sessions`). */
+  'admin_sessions_listed',
   /** An administrator ended a session (`DELETE /admin/sessions/:id`). */
   'session_ended_by_admin',
   /** An administrator ended every session of a user (`POST /admin/users/:sub/logout`). */

@@ -13,7 +13,8 @@ const PERMISSION = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
 /**
  * `DEV_USERS`, in one of two forms:
  * - a comma list of `email:password[:name]` (no permissions);
- * - a JSON array `[{"email", "password", "name"?, "permissions"?: ["read:messages", …]}]`.
+ * - a JSON array `[{"email", "password", "name"?, "permissions"?: ["read:messages", …], "email_verified"?: false}]`
+ *   (`email_verified: false` makes a user whose address the provider has not verified, to test what that refuses).
  */
 export function parseDevUsers(value: string, problems: string[]): DevUser[] {
   const before = problems.length;
@@ -56,8 +57,8 @@ function fromJson(value: string, problems: string[]): DevUser[] {
   for (const [i, item] of parsed.entries()) {
     const where = `DEV_USERS: user #${i + 1}`;
     const o = (typeof item === 'object' && item !== null && !Array.isArray(item) ? item : {}) as Record<string, unknown>;
-    const { email, password, name, permissions } = o;
-    const unknown = Object.keys(o).filter((k) => !['email', 'password', 'name', 'permissions'].includes(k));
+    const { email, password, name, permissions, email_verified: emailVerified } = o;
+    const unknown = Object.keys(o).filter((k) => !['email', 'password', 'name', 'permissions', 'email_verified'].includes(k));
     const wrong: string[] = [];
     if (typeof email !== 'string' || !EMAIL.test(email)) wrong.push('"email" must be an e-mail address');
     if (typeof password !== 'string' || password === '') wrong.push('"password" must be a non-empty string');
@@ -65,6 +66,7 @@ function fromJson(value: string, problems: string[]): DevUser[] {
     const permissionsOk = permissions === undefined
       || (Array.isArray(permissions) && permissions.every((p) => typeof p === 'string' && PERMISSION.test(p)));
     if (!permissionsOk) wrong.push('"permissions" must be an array of words such as "read:messages"');
+    if (emailVerified !== undefined && typeof emailVerified !== 'boolean') wrong.push('"email_verified" must be true or false');
     if (unknown.length) wrong.push(`unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')}`);
     if (wrong.length) {
       problems.push(`${where}: ${wrong.join('; ')}`);
@@ -76,6 +78,7 @@ function fromJson(value: string, problems: string[]): DevUser[] {
       password: password as string,
       name: typeof name === 'string' ? name : address.split('@')[0]!,
       ...(permissions === undefined ? {} : { permissions: Object.freeze([...new Set(permissions as string[])]) }),
+      ...(emailVerified === false ? { emailVerified: false } : {}),
     });
   }
   return users;

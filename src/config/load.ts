@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { parseEdge } from './edge.js';
+import { parseAdmin } from './admin.js';
 import { EnvReader, type Env } from './env.js';
 import { parseIntrospection } from './introspection.js';
 import { parseLimits } from './limits.js';
@@ -9,6 +10,7 @@ import { modeOf, parseProvider } from './provider.js';
 import { parseProxy } from './proxy.js';
 import { parseRedisSettings } from './redis.js';
 import { parseSecretKeys } from './secrets.js';
+import { parseSessions } from './sessions.js';
 import type { ServerConfig } from './types.js';
 import { parseVerification } from './verification.js';
 
@@ -33,6 +35,8 @@ export function loadConfig(env: Env): ServerConfig {
   const introspection = parseIntrospection(r);
   const metricsAddress = parseMetricsAddress(r, listen);
   const proxy = parseProxy(r, listen.baseUrl);
+  const sessions = parseSessions(r);
+  const admin = parseAdmin(r);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze({
@@ -49,6 +53,8 @@ export function loadConfig(env: Env): ServerConfig {
     ...introspection,
     metricsAddress,
     ...proxy,
+    ...sessions,
+    ...admin,
   });
 }
 

@@ -9,6 +9,8 @@ export interface DevUser {
   name: string;
   /** Auth0-style `permissions` claim of this user's access tokens (development provider, with AUDIENCE). */
   permissions?: readonly string[];
+  /** False: the provider says this address is not verified (`email_verified: false`); verified otherwise. */
+  emailVerified?: boolean;
 }
 
 export type { Allowlist };
@@ -120,6 +122,13 @@ export interface ServerConfig {
   upstream: URL | undefined;
   /** `UPSTREAM_TIMEOUT_MS`: longest wait for the upstream's answer (and between its body's chunks). */
   upstreamTimeoutMs: number;
+  // Sessions you can see and end (docs/sessions.md).
+  /** `TRACK_LAST_USED`: record each session's last use (at most one store write a minute per session). */
+  trackLastUsed: boolean;
+  /** `ADMIN_USERS`: lower-case e-mails and `@domain` entries whose verified e-mail makes an administrator. */
+  adminUsers: readonly string[];
+  /** `ADMIN_SCOPE`: a scope or Auth0 permission that makes an API token's holder an administrator. */
+  adminScope: string | undefined;
 }
 
 /** The former name of `ServerConfig`. */

@@ -69,7 +69,7 @@ export class AccountDirectory {
     return {
       sub: account.sub,
       email: account.user.email,
-      email_verified: true,
+      email_verified: account.user.emailVerified !== false,
       name: account.user.name,
       nickname: account.user.email.split('@')[0],
       picture: pictureFor(account.user),

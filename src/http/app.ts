@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import { createAudit } from '../audit/audit.js';
+import { createAudit, type Audit } from '../audit/audit.js';
 import { keygateOptionsFrom } from '../config/options.js';
 import type { ServerConfig } from '../config/types.js';
 import { createKeygate, type Keygate } from '../keygate/create.js';
@@ -31,6 +31,9 @@ import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
 import { protectedRoutes } from './routes/protected.js';
 import { refreshRoutes } from './routes/refresh.js';
+import { adminRoutes } from './routes/admin.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { LastUsedTracker, trackingLastUse } from './last-used.js';
 
 export interface AppDeps {
   store: SessionStore;
@@ -46,6 +49,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** Clock in milliseconds, for tests: the core's and the routes'. */
   now?: () => number;
+  /** Replaces the server's audit trail (tests record the entries here). */
+  audit?: Audit;
 }
 
 /** `TRUST_PROXY` as Fastify's option: a hop count trusts that many proxies nearest to Keygate (as Express does). */
@@ -107,7 +112,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const countHit = deps.store.countHit?.bind(deps.store);
   installRateLimits(app, config, now, countHit ? { shared: countHit } : {});
   installBasePath(app, config);
-  const keygate = deps.keygate ?? createServerCore(config, deps);
+  const core = deps.keygate ?? createServerCore(config, deps);
+  // TRACK_LAST_USED: every door's successful authorization marks its session used (off the critical path).
+  const lastUsed = config.trackLastUsed ? new LastUsedTracker(deps.store, now, app.log) : undefined;
+  const keygate = lastUsed ? trackingLastUse(core, lastUsed) : core;
   const ctx: RouteContext = {
     config,
     store: deps.store,
@@ -116,8 +124,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     cookies: new Cookies(config),
     transactions: new Sealer(config.secretKeys, 'login transaction'),
     metrics,
-    audit: serverAudit(app, metrics),
+    audit: deps.audit ?? serverAudit(app, metrics),
     now,
+    ...(lastUsed ? { lastUsed } : {}),
   };
   // With a path in BASE_URL every route lives under it (docs/edge.md); at the root the prefix is ''.
   await app.register(async (routes) => {
@@ -129,6 +138,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     if (config.refresh) refreshRoutes(routes, ctx);
     protectedRoutes(routes, ctx);
     if (config.introspectionClients.length > 0) introspectRoutes(routes, ctx);
+    sessionRoutes(routes, ctx);
+    adminRoutes(routes, ctx);
     healthRoutes(routes, ctx);
     await authRoutes(routes, ctx);
   }, { prefix });

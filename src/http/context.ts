@@ -4,6 +4,7 @@ import type { Keygate } from '../keygate/create.js';
 import type { RelyingParty } from '../oidc/relying-party.js';
 import type { SessionStore } from '../session/store.js';
 import type { Cookies } from './cookies.js';
+import type { LastUsedTracker } from './last-used.js';
 import type { Metrics } from './metrics.js';
 import type { Sealer } from './seal.js';
 
@@ -21,4 +22,6 @@ export interface RouteContext {
   /** The audit trail: one log line and one count per event (src/audit). */
   audit: Audit;
   now: () => number;
+  /** Records sessions' last use off the critical path; absent with TRACK_LAST_USED=false. */
+  lastUsed?: LastUsedTracker;
 }

@@ -20,5 +20,6 @@ export async function keySession(ctx: RouteContext, request: FastifyRequest, rep
   if (!isAllowed(config.allowlist, session.email, session.emailVerified)) {
     throw new LoginError('access_denied', `The address ${session.email ?? '(none)'} is no longer allowed to use this API.`);
   }
+  ctx.lastUsed?.sawSession(session);
   return session;
 }

@@ -1,5 +1,7 @@
 import { UnavailableError } from '../errors.js';
-import type { Session, SessionStore, TokenRotation } from './store.js';
+import { checkLimit, decodeCursor, encodeCursor, isAfter, type PagePosition } from './cursor.js';
+import { publicSessionId } from './public-id.js';
+import type { Session, SessionPage, SessionQuery, SessionStore, TokenRotation } from './store.js';
 
 export interface MemoryStoreOptions {
   /** Most live sessions kept; the least recently used goes first. */
@@ -22,6 +24,9 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements SessionStore {
   readonly #sessions = new Map<string, Session>();
   readonly #byToken = new Map<string, string>();
+  /** Public id → session id, and back (the digest is computed once per session). */
+  readonly #byPublicId = new Map<string, string>();
+  readonly #publicIds = new Map<string, string>();
   readonly #revoked = new Map<string, number>();
   /** Sessions read since they were (re)inserted: spared once by eviction. */
   readonly #used = new Set<string>();
@@ -47,6 +52,9 @@ export class MemoryStore implements SessionStore {
     this.#remove(session.id);
     this.#sessions.set(session.id, session);
     this.#byToken.set(session.tokenKey, session.id);
+    const publicId = publicSessionId(session.id);
+    this.#byPublicId.set(publicId, session.id);
+    this.#publicIds.set(session.id, publicId);
     if (this.#sessions.size > this.#max) this.#evict(session.id);
   }
 
@@ -94,6 +102,39 @@ export class MemoryStore implements SessionStore {
     return true;
   }
 
+  async touch(id: string, at: number): Promise<void> {
+    const session = this.#sessions.get(id);
+    if (session === undefined || session.expiresAt <= this.#now() || (session.lastUsedAt ?? -Infinity) >= at) return;
+    // A new object: callers may hold the old one, and a session read from the store is a snapshot.
+    this.#sessions.set(id, { ...session, lastUsedAt: at });
+  }
+
+  async getByPublicId(publicId: string): Promise<Session | undefined> {
+    const id = this.#byPublicId.get(publicId);
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  /**
+   * A scan and a sort per page: one process holds at most `maxEntries` sessions, and listings are rare (a user's own
+   * list, an administrator's search), so an ordered index would cost every login for little.
+   */
+  async listPage(query: SessionQuery): Promise<SessionPage> {
+    checkLimit(query.limit);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const positioned: Array<{ session: Session; position: PagePosition }> = [];
+    for (const session of this.#live((s) => query.sub === undefined || s.sub === query.sub)) {
+      const position = { expiresAt: session.expiresAt, publicId: this.#publicIds.get(session.id)! };
+      if (after === undefined || isAfter(position, after)) positioned.push({ session, position });
+    }
+    positioned.sort((a, b) => (isAfter(a.position, b.position) ? 1 : -1));
+    const page = positioned.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      sessions: page.map((p) => p.session),
+      ...(positioned.length > query.limit && last !== undefined ? { cursor: encodeCursor(last.position) } : {}),
+    };
+  }
+
   /** A scan: rare operations (log out everywhere, back-channel logout) do not justify a per-session index. */
   async listBySubject(sub: string): Promise<Session[]> {
     return this.#live((session) => session.sub === sub);
@@ -112,6 +153,9 @@ export class MemoryStore implements SessionStore {
     this.#remove(id);
     this.#sessions.set(id, updated);
     this.#byToken.set(updated.tokenKey, id);
+    const publicId = publicSessionId(id);
+    this.#byPublicId.set(publicId, id);
+    this.#publicIds.set(id, publicId);
     if (current.tokenKey !== updated.tokenKey) await this.revokeToken(current.tokenKey, current.expiresAt);
     return updated;
   }
@@ -162,6 +206,8 @@ export class MemoryStore implements SessionStore {
     if (this.#timer) clearInterval(this.#timer);
     this.#sessions.clear();
     this.#byToken.clear();
+    this.#byPublicId.clear();
+    this.#publicIds.clear();
     this.#used.clear();
     this.#revoked.clear();
   }
@@ -195,5 +241,8 @@ export class MemoryStore implements SessionStore {
     this.#used.delete(id);
     this.#sessions.delete(id);
     if (this.#byToken.get(session.tokenKey) === id) this.#byToken.delete(session.tokenKey);
+    const publicId = this.#publicIds.get(id);
+    if (publicId !== undefined) this.#byPublicId.delete(publicId);
+    this.#publicIds.delete(id);
   }
 }

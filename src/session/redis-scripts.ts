@@ -22,18 +22,31 @@ local function index(key, id, ttl)
   local left = redis.call('PTTL', key)
   if left < ttl then redis.call('PEXPIRE', key, string.format('%d', ttl)) end
 end
-local function unindex(p, s, id)
+local function unindex(p, s, id, pid)
   redis.call('SREM', p .. 'sub:' .. s.sub, id)
   if type(s.providerSid) == 'string' then redis.call('SREM', p .. 'psid:' .. s.providerSid, id) end
+  redis.call('ZREM', p .. 'public', pid)
+  redis.call('ZREM', p .. 'subject:' .. s.sub, pid)
+  redis.call('DEL', p .. 'pub:' .. pid)
+end
+local function publish(p, sub, id, pid, exp, ttl)
+  local score = string.format('%d', exp)
+  redis.call('SET', p .. 'pub:' .. pid, id, 'PX', string.format('%d', ttl))
+  redis.call('ZADD', p .. 'public', score, pid)
+  local key = p .. 'subject:' .. sub
+  redis.call('ZADD', key, score, pid)
+  local left = redis.call('PTTL', key)
+  if left < ttl then redis.call('PEXPIRE', key, string.format('%d', ttl)) end
 end
 local function tidy(p, now)
   redis.call('ZREMRANGEBYSCORE', p .. 'sessions', '-inf', string.format('%d', now))
   redis.call('ZREMRANGEBYSCORE', p .. 'revocations', '-inf', string.format('%d', now))
+  redis.call('ZREMRANGEBYSCORE', p .. 'public', '-inf', string.format('%d', now))
 end
 `;
 
 /**
- * create: KEYS[1] session:<id>; ARGV prefix, id, json, tokenKey, sub, providerSid or '', expiresAt, now.
+ * create: KEYS[1] session:<id>; ARGV prefix, id, json, tokenKey, sub, providerSid or '', expiresAt, now, public id.
  * Replaces a session with the same id (its old token no longer finds it).
  */
 export const CREATE = `${HELPERS}
@@ -45,12 +58,13 @@ local old = redis.call('GET', KEYS[1])
 if old then
   local o = cjson.decode(old)
   if redis.call('GET', p .. 'token:' .. o.tokenKey) == id then redis.call('DEL', p .. 'token:' .. o.tokenKey) end
-  unindex(p, o, id)
+  unindex(p, o, id, ARGV[9])
 end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', string.format('%d', ttl))
 redis.call('SET', p .. 'token:' .. ARGV[4], id, 'PX', string.format('%d', ttl))
 redis.call('ZADD', p .. 'sessions', ARGV[7], id)
 index(p .. 'sub:' .. ARGV[5], id, ttl)
+publish(p, ARGV[5], id, ARGV[9], exp, ttl)
 if ARGV[6] ~= '' then index(p .. 'psid:' .. ARGV[6], id, ttl) end
 tidy(p, now)
 return 1
@@ -64,7 +78,7 @@ return redis.call('GET', ARGV[1] .. 'session:' .. id)
 `;
 
 /**
- * delete: KEYS[1] session:<id>; ARGV prefix, id, now, channel. Ends the session, revokes its token until it expires,
+ * delete: KEYS[1] session:<id>; ARGV prefix, id, now, channel, public id. Ends the session, revokes its token until it expires,
  * publishes the token key. {1 when the session was alive else 0, its token key}, or {0} when there was none.
  */
 export const DELETE = `${HELPERS}
@@ -75,7 +89,7 @@ local s = cjson.decode(raw)
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', p .. 'sessions', id)
 if redis.call('GET', p .. 'token:' .. s.tokenKey) == id then redis.call('DEL', p .. 'token:' .. s.tokenKey) end
-unindex(p, s, id)
+unindex(p, s, id, ARGV[5])
 revoke(p, s.tokenKey, s.expiresAt, now)
 redis.call('PUBLISH', ARGV[4], s.tokenKey)
 if s.expiresAt > now then return {1, s.tokenKey} end
@@ -93,7 +107,7 @@ return 1
 
 /**
  * rotate: KEYS[1] session:<id>; ARGV prefix, id, now, channel, apiToken (sealed), tokenKey, expiresAt,
- * idToken (sealed or ''), refreshToken (sealed or ''). {the updated session's JSON, the old token key}, or nil when
+ * idToken (sealed or ''), refreshToken (sealed or ''), public id. {the updated session's JSON, the old token key}, or nil when
  * the session is gone.
  */
 export const ROTATE = `${HELPERS}
@@ -117,6 +131,7 @@ redis.call('SET', p .. 'token:' .. s.tokenKey, id, 'PX', string.format('%d', ttl
 redis.call('ZADD', p .. 'sessions', ARGV[7], id)
 index(p .. 'sub:' .. s.sub, id, ttl)
 if type(s.providerSid) == 'string' then index(p .. 'psid:' .. s.providerSid, id, ttl) end
+publish(p, s.sub, id, ARGV[10], exp, ttl)
 if oldKey ~= s.tokenKey then revoke(p, oldKey, oldExp, now) end
 redis.call('PUBLISH', ARGV[4], oldKey)
 return {json, oldKey}
@@ -130,6 +145,66 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if raw then table.insert(found, raw) else redis.call('SREM', KEYS[1], id) end
 end
 return found
+`;
+
+/**
+ * touch: KEYS[1] session:<id>; ARGV at, now. Sets lastUsedAt when it moves forward, keeping the expiry; no
+ * invalidation is published (no answer about a token depends on it). 1 when written.
+ */
+export const TOUCH = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+local at = tonumber(ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if s.expiresAt <= tonumber(ARGV[2]) or ttl <= 0 then return 0 end
+if type(s.lastUsedAt) == 'number' and s.lastUsedAt >= at then return 0 end
+s.lastUsedAt = at
+redis.call('SET', KEYS[1], cjson.encode(s), 'PX', ttl)
+return 1
+`;
+
+/**
+ * page: KEYS[1] public or subject:<sub> (public ids scored by expiry); ARGV prefix, now, limit, and the cursor's
+ * expiry and public id or '' ''. {1 when more may follow else 0, then score, public id, JSON per session}.
+ *
+ * Where the page starts is found by a probe: a member just after the cursor's position (the public id followed by a
+ * NUL byte, which no public id contains) is added, ranked and removed within the script, so the position holds
+ * whether or not the cursor's own session still exists, in O(log N). Entries whose session is gone are dropped on
+ * the way; expired ones first of all.
+ */
+export const PAGE = `
+local p, now, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local start = 0
+if ARGV[4] ~= '' then
+  local probe = ARGV[5] .. '\0'
+  redis.call('ZADD', KEYS[1], ARGV[4], probe)
+  start = redis.call('ZRANK', KEYS[1], probe)
+  redis.call('ZREM', KEYS[1], probe)
+end
+local out = {0}
+local taken = 0
+while taken < limit do
+  local batch = redis.call('ZRANGE', KEYS[1], start, start + limit - taken - 1, 'WITHSCORES')
+  if #batch == 0 then break end
+  for i = 1, #batch, 2 do
+    local pid = batch[i]
+    local id = redis.call('GET', p .. 'pub:' .. pid)
+    local raw = id and redis.call('GET', p .. 'session:' .. id)
+    if raw then
+      table.insert(out, batch[i + 1])
+      table.insert(out, pid)
+      table.insert(out, raw)
+      taken = taken + 1
+      start = start + 1
+    else
+      redis.call('ZREM', KEYS[1], pid)
+    end
+  end
+end
+if redis.call('ZCARD', KEYS[1]) > start then out[1] = 1 end
+return out
 `;
 
 /** stats: KEYS[1] sessions; ARGV prefix, now. {live sessions, live revocations}. */
@@ -176,6 +251,8 @@ export interface Scripts {
   kgRevoke(key: string, ...args: string[]): Promise<number>;
   kgRotate(key: string, ...args: string[]): Promise<[string, string] | null>;
   kgList(key: string, prefix: string): Promise<string[]>;
+  kgTouch(key: string, at: string, now: string): Promise<number>;
+  kgPage(key: string, ...args: string[]): Promise<[number, ...string[]]>;
   kgStats(key: string, prefix: string, now: string): Promise<[number, number]>;
   kgUnlock(key: string, token: string): Promise<number>;
   kgEcho(key: string, channel: string, message: string): Promise<number>;
@@ -186,7 +263,7 @@ export type ScriptedClient = RedisClient & Scripts;
 
 /** Defines every script on the client (ioredis sends EVALSHA, and the script itself when Redis does not know it). */
 export function withScripts(client: RedisClient): ScriptedClient {
-  const scripts = { kgCreate: CREATE, kgByToken: BY_TOKEN, kgDelete: DELETE, kgRevoke: REVOKE, kgRotate: ROTATE, kgList: LIST, kgStats: STATS, kgUnlock: UNLOCK, kgEcho: ECHO, kgHit: HIT };
+  const scripts = { kgCreate: CREATE, kgByToken: BY_TOKEN, kgDelete: DELETE, kgRevoke: REVOKE, kgRotate: ROTATE, kgList: LIST, kgTouch: TOUCH, kgPage: PAGE, kgStats: STATS, kgUnlock: UNLOCK, kgEcho: ECHO, kgHit: HIT };
   for (const [name, lua] of Object.entries(scripts)) client.defineCommand(name, { numberOfKeys: 1, lua });
   return client as ScriptedClient;
 }

@@ -4,7 +4,9 @@ import { createRedisClient, DEFAULT_TIMEOUT_MS, prefixFor, type RedisClient, typ
 import { RedisLiveness } from './redis-liveness.js';
 import { withRedisLock } from './redis-lock.js';
 import { withScripts, type ScriptedClient } from './redis-scripts.js';
-import type { Session, SessionStore, TokenRotation } from './store.js';
+import { checkLimit, decodeCursor, encodeCursor } from './cursor.js';
+import { isPublicSessionId, publicSessionId } from './public-id.js';
+import type { Session, SessionPage, SessionQuery, SessionStore, TokenRotation } from './store.js';
 
 export type { RedisClient, RedisConnectionOptions, RedisNode } from './redis-connect.js';
 
@@ -54,7 +56,9 @@ export type RedisConnectOptions = RedisConnectionOptions & Omit<RedisStoreOption
  *
  * Keys (with the default prefix): `keygate:session:<id>` (JSON, tokens sealed), `keygate:token:<tokenKey>` (session
  * id), `keygate:revoked:<tokenKey>` (expiry, ms), `keygate:sub:<sub>` and `keygate:psid:<sid>` (sets of session ids),
- * `keygate:sessions` and `keygate:revocations` (sorted sets by expiry, for counts), `keygate:lock:<name>`,
+ * `keygate:sessions` and `keygate:revocations` (sorted sets by expiry, for counts), `keygate:pub:<public id>`
+ * (session id), `keygate:public` and `keygate:subject:<sub>` (public ids by expiry, for listings page by page),
+ * `keygate:lock:<name>`,
  * `keygate:epoch` (a marker whose loss reveals a flushed or emptied Redis);
  * invalidations and heartbeat echoes on the channel `keygate:invalidate`.
  */
@@ -126,7 +130,7 @@ export class RedisStore implements SessionStore {
     await this.#live.run(() =>
       this.#client.kgCreate(
         this.#key('session', session.id), this.#prefix, session.id, this.#codec.encode(session), session.tokenKey, session.sub,
-        session.providerSid ?? '', String(session.expiresAt), String(now),
+        session.providerSid ?? '', String(session.expiresAt), String(now), publicSessionId(session.id),
       ),
     );
   }
@@ -152,7 +156,7 @@ export class RedisStore implements SessionStore {
 
   async delete(id: string): Promise<boolean> {
     const [alive, tokenKey] = await this.#live.run(() =>
-      this.#client.kgDelete(this.#key('session', id), this.#prefix, id, String(this.#now()), this.#channel),
+      this.#client.kgDelete(this.#key('session', id), this.#prefix, id, String(this.#now()), this.#channel, publicSessionId(id)),
     );
     // The subscriber hears it too; this makes it immediate for this instance.
     if (tokenKey !== undefined) this.#cache.invalidate(tokenKey);
@@ -180,6 +184,43 @@ export class RedisStore implements SessionStore {
     return revoked;
   }
 
+  async touch(id: string, at: number): Promise<void> {
+    await this.#live.run(() => this.#client.kgTouch(this.#key('session', id), String(Math.floor(at)), String(this.#now())));
+  }
+
+  async getByPublicId(publicId: string): Promise<Session | undefined> {
+    if (!isPublicSessionId(publicId)) return undefined;
+    // The same two steps as a token lookup: the index key holds the session id.
+    const raw = await this.#live.run(() => this.#client.kgByToken(this.#key('pub', publicId), this.#prefix));
+    const session = this.#codec.decode(raw);
+    return session !== undefined && publicSessionId(session.id) === publicId ? session : undefined;
+  }
+
+  async listPage(query: SessionQuery): Promise<SessionPage> {
+    checkLimit(query.limit);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const key = query.sub === undefined ? this.#key('public') : this.#key('subject', query.sub);
+    const [more, ...rows] = await this.#live.run(() =>
+      this.#client.kgPage(
+        key, this.#prefix, String(this.#now()), String(query.limit),
+        after === undefined ? '' : String(after.expiresAt), after === undefined ? '' : after.publicId,
+      ),
+    );
+    const sessions: Session[] = [];
+    for (let i = 0; i < rows.length; i += 3) {
+      const session = this.#codec.decode(rows[i + 2]!);
+      if (session !== undefined) sessions.push(session);
+    }
+    const lastScore = rows.at(-3);
+    const lastPublicId = rows.at(-2);
+    return {
+      sessions,
+      ...(more === 1 && lastScore !== undefined && lastPublicId !== undefined
+        ? { cursor: encodeCursor({ expiresAt: Number(lastScore), publicId: lastPublicId }) }
+        : {}),
+    };
+  }
+
   async listBySubject(sub: string): Promise<Session[]> {
     return this.#list(this.#key('sub', sub));
   }
@@ -198,6 +239,7 @@ export class RedisStore implements SessionStore {
         this.#codec.seal(id, 'apiToken', next.apiToken), next.tokenKey, String(next.expiresAt),
         next.idToken === undefined ? '' : this.#codec.seal(id, 'idToken', next.idToken),
         next.refreshToken === undefined ? '' : this.#codec.seal(id, 'refreshToken', next.refreshToken),
+        publicSessionId(id),
       ),
     );
     if (result === null) return undefined;

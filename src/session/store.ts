@@ -22,6 +22,12 @@ export interface Session {
   createdAt: number;
   /** Milliseconds since the epoch: the API token's expiry; the session ends with it. */
   expiresAt: number;
+  /** The browser's `User-Agent` at login, cut to a bounded length (shown to the user, never trusted). */
+  userAgent?: string;
+  /** The client's address at login, as the server saw it (after TRUST_PROXY). */
+  clientAddress?: string;
+  /** Milliseconds since the epoch: when the session was last seen in use (see `SessionStore.touch`). */
+  lastUsedAt?: number;
 }
 
 /** The new tokens of a session after a refresh (see `SessionStore.rotate`). */
@@ -32,6 +38,23 @@ export interface TokenRotation {
   refreshToken?: string;
   /** Milliseconds since the epoch: the new API token's expiry, and so the session's. */
   expiresAt: number;
+}
+
+/** One page of a listing (`SessionStore.listPage`). */
+export interface SessionPage {
+  sessions: Session[];
+  /** Opaque; pass it back for the next page. Absent on the last page. */
+  cursor?: string;
+}
+
+/** Which sessions `listPage` walks: all of one subject, or every live session of the store. */
+export interface SessionQuery {
+  /** Only this subject's sessions; every session when absent. */
+  sub?: string;
+  /** Most sessions in the page: an integer from 1 to `MAX_PAGE_LIMIT`. */
+  limit: number;
+  /** A cursor from the previous page; a malformed one rejects with `invalid_request`. */
+  cursor?: string;
 }
 
 /**
@@ -49,6 +72,18 @@ export interface SessionStore {
   /** Revokes one token until `expiresAt` (ms), whether or not a session holds it. */
   revokeToken(tokenKey: string, expiresAt: number): Promise<void>;
   isRevoked(tokenKey: string): Promise<boolean>;
+  /**
+   * Records that the session was used at `at` (ms): `lastUsedAt` only moves forward, and the expiry is unchanged.
+   * A session that is gone is left alone. Callers limit how often they write (at most once a minute per session).
+   */
+  touch(id: string, at: number): Promise<void>;
+  /** The live session whose public id (`publicSessionId`) is this, if any. */
+  getByPublicId(publicId: string): Promise<Session | undefined>;
+  /**
+   * One page of live sessions, ordered by expiry then public id, so that a cursor stays valid while sessions come
+   * and go: a session alive for the whole walk is listed exactly once.
+   */
+  listPage(query: SessionQuery): Promise<SessionPage>;
   /** Live sessions of one subject (log out everywhere; back-channel logout by `sub`). */
   listBySubject(sub: string): Promise<Session[]>;
   /** Live sessions opened under one provider session (back-channel logout by `sid`). */

@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { KeygateError } from '../../src/errors.js';
+import { encodeCursor } from '../../src/session/cursor.js';
+import { publicSessionId } from '../../src/session/public-id.js';
 import type { Session, SessionStore } from '../../src/session/store.js';
 
 export interface TestClock {
@@ -267,6 +270,122 @@ export function sessionStoreContract(
       assert.deepEqual((await store.listByProviderSid(providerSid)).map((s) => s.id).sort(), [a.id, b.id].sort());
       await store.delete(b.id);
       assert.deepEqual((await store.listByProviderSid(providerSid)).map((s) => s.id), [a.id]);
+    });
+
+    it('keeps the user agent, client address and last use of a session', async () => {
+      const session = makeSession({ userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 — “quoted” ü', clientAddress: '203.0.113.7' });
+      await store.create(session);
+      assert.deepEqual(await store.get(session.id), session);
+      assert.equal((await store.get(session.id))?.lastUsedAt, undefined);
+    });
+
+    it('touch records the last use, only forward, and keeps the expiry', async () => {
+      const session = makeSession({ expiresAt: clock.now() + 5 * MINUTE });
+      await store.create(session);
+      const at = clock.now() + 1_234;
+      await store.touch(session.id, at);
+      assert.equal((await store.get(session.id))?.lastUsedAt, at);
+      await store.touch(session.id, at - MINUTE);
+      assert.equal((await store.get(session.id))?.lastUsedAt, at, 'an older time does not move it back');
+      assert.deepEqual(await store.getByToken(session.tokenKey), { ...session, lastUsedAt: at });
+      clock.advance(5 * MINUTE);
+      assert.equal(await store.get(session.id), undefined, 'touch does not extend the session');
+      await store.touch(session.id, clock.now());
+      await store.touch(`sid-${randomUUID()}`, clock.now());
+      assert.equal(await store.get(session.id), undefined, 'touching an ended session does not bring it back');
+    });
+
+    it('getByPublicId finds a live session by its public id, and nothing else', async () => {
+      const session = makeSession();
+      const other = makeSession();
+      await store.create(session);
+      await store.create(other);
+      assert.deepEqual(await store.getByPublicId(publicSessionId(session.id)), session);
+      assert.equal(await store.getByPublicId(session.id), undefined, 'the internal id is not a public id');
+      assert.equal(await store.getByPublicId(publicSessionId(`sid-${randomUUID()}`)), undefined);
+      assert.equal(await store.getByPublicId('not a public id'), undefined);
+      await store.delete(session.id);
+      assert.equal(await store.getByPublicId(publicSessionId(session.id)), undefined);
+      clock.advance(10 * MINUTE);
+      assert.equal(await store.getByPublicId(publicSessionId(other.id)), undefined, 'expired');
+    });
+
+    it('listPage walks one subject page by page: every session once, in order, the last page without a cursor', async () => {
+      const sub = `auth0|${randomUUID()}`;
+      // Equal expiries on purpose: ties are ordered by public id, and a cursor must still land between them.
+      const mine = Array.from({ length: 7 }, (_, i) => makeSession({ sub, expiresAt: clock.now() + (1 + (i % 2)) * MINUTE }));
+      for (const s of mine) await store.create(s);
+      await store.create(makeSession());
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listPage({ sub, limit: 3, ...(cursor ? { cursor } : {}) });
+        sizes.push(page.sessions.length);
+        for (const s of page.sessions) assert.equal(s.sub, sub);
+        seen.push(...page.sessions.map((s) => s.id));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      assert.deepEqual(sizes, [3, 3, 1]);
+      assert.deepEqual([...seen].sort(), mine.map((s) => s.id).sort());
+      const order = mine
+        .map((s) => ({ id: s.id, key: `${s.expiresAt}.${publicSessionId(s.id)}` }))
+        .sort((a, b) => (a.key < b.key ? -1 : 1))
+        .map((s) => s.id);
+      assert.deepEqual(seen, order, 'ordered by expiry, then public id');
+      assert.deepEqual(await store.listPage({ sub: `auth0|${randomUUID()}`, limit: 10 }), { sessions: [] });
+    });
+
+    it('listPage without a subject lists every live session; ended and expired ones are left out', async () => {
+      const sessions = Array.from({ length: 5 }, (_, i) => makeSession({ expiresAt: clock.now() + (i + 1) * MINUTE }));
+      for (const s of sessions) await store.create(s);
+      const first = await store.listPage({ limit: 2 });
+      assert.deepEqual(first.sessions.map((s) => s.id), [sessions[0]!.id, sessions[1]!.id]);
+      assert.ok(first.cursor);
+      // The session the cursor points at ends, and another one expires: the walk goes on from the same place.
+      await store.delete(sessions[1]!.id);
+      await store.delete(sessions[2]!.id);
+      const second = await store.listPage({ limit: 2, cursor: first.cursor });
+      assert.deepEqual(second.sessions.map((s) => s.id), [sessions[3]!.id, sessions[4]!.id]);
+      assert.equal(second.cursor, undefined);
+      clock.advance(MINUTE);
+      assert.deepEqual((await store.listPage({ limit: 10 })).sessions.map((s) => s.id), [sessions[3]!.id, sessions[4]!.id]);
+      clock.advance(10 * MINUTE);
+      assert.deepEqual(await store.listPage({ limit: 10 }), { sessions: [] });
+    });
+
+    it('listPage follows a session whose tokens were rotated, and keeps its metadata', async () => {
+      const sub = `auth0|${randomUUID()}`;
+      const session = makeSession({ sub, userAgent: 'UA', clientAddress: '::1' });
+      await store.create(session);
+      await store.touch(session.id, clock.now() + 1);
+      const next = { apiToken: 'h.p9.s', tokenKey: `tk-${randomUUID()}`, expiresAt: clock.now() + 30 * MINUTE };
+      await store.rotate(session.id, next);
+      const [listed] = (await store.listPage({ sub, limit: 5 })).sessions;
+      assert.equal(listed?.id, session.id);
+      assert.equal(listed?.expiresAt, next.expiresAt);
+      assert.equal(listed?.userAgent, 'UA');
+      assert.equal(listed?.clientAddress, '::1');
+      assert.equal(listed?.lastUsedAt, clock.now() + 1);
+      assert.equal((await store.getByPublicId(publicSessionId(session.id)))?.tokenKey, next.tokenKey);
+      clock.advance(20 * MINUTE);
+      assert.equal((await store.listPage({ sub, limit: 5 })).sessions.length, 1, 'listed as long as the new token lives');
+    });
+
+    it('listPage refuses forged cursors and limits out of range with invalid_request', async () => {
+      await store.create(makeSession());
+      const refused = (error: unknown) => error instanceof KeygateError && error.code === 'invalid_request' && error.status === 400;
+      const forged = [
+        'x', '', '%%%', Buffer.from('1.abc.AAAAAAAAAAAAAAAAAAAAAA').toString('base64url'),
+        Buffer.from('2.1.AAAAAAAAAAAAAAAAAAAAAA').toString('base64url'),
+        Buffer.from('1.99999999999999999.AAAAAAAAAAAAAAAAAAAAAA').toString('base64url'),
+        Buffer.from('1.1.short').toString('base64url'), 'A'.repeat(5000),
+      ];
+      for (const cursor of forged) await assert.rejects(store.listPage({ limit: 5, cursor }), refused, `cursor ${cursor.slice(0, 20)}`);
+      for (const limit of [0, -1, 1.5, 501, Number.NaN]) await assert.rejects(store.listPage({ limit }), refused, `limit ${limit}`);
+      // Well formed but past the end: an empty last page, not an error.
+      const beyond = encodeCursor({ expiresAt: 8.64e15, publicId: 'A'.repeat(22) });
+      assert.deepEqual(await store.listPage({ limit: 5, cursor: beyond }), { sessions: [] });
     });
 
     it('rotate moves the session to the new token and revokes the old one until its expiry', async () => {

@@ -7,6 +7,7 @@ import { RedisStore } from '../../src/session/redis.js';
 import type { Session } from '../../src/session/store.js';
 import { TestRedis } from '../helpers/redis.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { publicSessionId } from '../../src/session/public-id.js';
 import { sessionStoreContract } from './contract.js';
 
 const SECRET = 'redis-store-test-key-0123456789abcdef';
@@ -57,7 +58,10 @@ describe('RedisStore specifics', () => {
       assert.deepEqual(keys, [
         `${prefix}epoch`,
         `${prefix}psid:${s.providerSid}`,
+        `${prefix}pub:${publicSessionId(s.id)}`,
+        `${prefix}public`,
         `${prefix}session:${s.id}`,
+        `${prefix}subject:${s.sub}`,
         `${prefix}sessions`,
         `${prefix}sub:${s.sub}`,
         `${prefix}token:${s.tokenKey}`,
@@ -79,6 +83,10 @@ describe('RedisStore specifics', () => {
       const revokedTtl = await admin.pttl(`${prefix}revoked:${s.tokenKey}`);
       assert.ok(revokedTtl > 55_000 && revokedTtl <= 60_000, `revocation TTL ${revokedTtl}`);
       assert.equal(await admin.exists([`${prefix}session:${s.id}`, `${prefix}token:${s.tokenKey}`]), 0);
+      assert.equal(
+        await admin.exists([`${prefix}pub:${publicSessionId(s.id)}`, `${prefix}public`, `${prefix}subject:${s.sub}`]), 0,
+        'the listing indexes leave with the session',
+      );
     } finally {
       admin.disconnect();
       await store.close();

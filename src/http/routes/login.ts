@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoginError } from '../../errors.js';
 import { finishLogin, LoginRefusedError } from '../../oidc/callback.js';
 import { startLogin } from '../../oidc/login.js';
+import { clientInfo } from '../client-info.js';
 import type { RouteContext } from '../context.js';
 import { beginTransaction, takeTransaction } from '../transactions.js';
 
@@ -53,7 +54,7 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const now = ctx.now();
     const id = randomBytes(32).toString('base64url');
     const { returnTo, ...rest } = result;
-    await store.create({ ...rest, id, createdAt: now });
+    await store.create({ ...rest, ...clientInfo(request), id, createdAt: now });
     cookies.setSession(reply, id, result.expiresAt, now);
     ctx.metrics.logins.inc({ result: 'success' });
     ctx.audit.emit({ event: 'login', outcome: 'success', actor: result.sub, sessionId: id, clientAddress: request.ip });
