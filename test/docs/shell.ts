@@ -39,7 +39,12 @@ export function loadShellFacts(): ShellFacts {
   for (const file of filesUnder('deploy', /./)) for (const m of read(file).matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}|\{\$([A-Z_][A-Z0-9_]*)\}|\{env\.([A-Z_][A-Z0-9_]*)\}/g)) variables.add((m[1] ?? m[2] ?? m[3])!);
   // The repository's own scripts and examples (npm run example:*, bench, propagation).
   for (const dir of ['examples', 'bench', 'scripts']) {
-    for (const file of filesUnder(dir, /\.(ts|js|mjs)$/)) for (const m of read(file).matchAll(/\benv(?:\.([A-Z_][A-Z0-9_]*)|\[['"]([A-Z_][A-Z0-9_]*)['"]\])/g)) variables.add((m[1] ?? m[2])!);
+    for (const file of filesUnder(dir, /\.(ts|js|mjs)$/)) {
+      const text = read(file);
+      for (const m of text.matchAll(/\benv(?:\.([A-Z_][A-Z0-9_]*)|\[['"]([A-Z_][A-Z0-9_]*)['"]\])/g)) variables.add((m[1] ?? m[2])!);
+      // A file that reads the environment through a helper (num('BENCH_ROUNDS', 3)) names the variable quoted.
+      if (text.includes('process.env')) for (const m of text.matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g)) variables.add(m[1]!);
+    }
   }
   const usage = read('src/cli/keygate.ts') + read('src/cli/token.ts');
   const keygateWords = new Set([...usage.matchAll(/Usage: keygate ([^\n]*)/g)].flatMap((m) => [...m[1]!.matchAll(/(--?[a-z][a-z-]*|\b[a-z]+\b)/g)].map((w) => w[1]!)));
