@@ -27,7 +27,7 @@ function readmeQuickstart(): { snippet: string; keygateSettings: Record<string, 
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
   const { blocks } = parseMarkdown('README.md', section);
   const snippet = blocks.find((b) => b.lang === 'js');
-  const shell = blocks.find((b) => b.lang === 'sh' && b.code.includes('npx keygate'));
+  const shell = blocks.find((b) => b.lang === 'sh' && b.code.includes('npm install keygate'));
   assert.ok(snippet && shell, 'the section has no js snippet or no sh block that starts Keygate');
   const startLine = shell.code.split('\n').find((line) => /\bnpx keygate\b/.test(line))!;
   const keygateSettings = Object.fromEntries([...startLine.matchAll(/\b([A-Z_]+)=("[^"]*"|'[^']*'|\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/^["']|["']$/g, '')]));
