@@ -137,6 +137,17 @@ describe('reverse-proxy mode: WebSockets', () => {
     }
   });
 
+  it('stopping Keygate closes its open WebSockets at once (a public one included) instead of waiting for them', { timeout: 15_000 }, async () => {
+    const other = await startProxy(`http://${echo.address}`, [{ path: '/public/*', methods: ['GET'], public: true }]);
+    const user = await login(other, 'alice@example.com', 'alice');
+    const sockets = [await openSocket(other.base, '/public/ticker', {}), await openSocket(other.base, '/live', { authorization: `Bearer ${user.token}` })];
+    const started = performance.now();
+    const ends = sockets.map((socket) => once(socket, 'close'));
+    await other.cleanup();
+    await Promise.all(ends);
+    assert.ok(performance.now() - started < 3000, `stopped after ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
   it('WS-07 a non-WebSocket upgrade (h2c) through the proxy is refused with 400', async () => {
     const answer = await send(kg.base, '/live', { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA', authorization: `Bearer ${alice.token}` });
     assert.equal(answer.status, 400);
