@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { WebSocket } from 'ws';
@@ -125,7 +126,7 @@ describe('reverse-proxy mode: WebSockets', () => {
     console.log(`WebSocket closed after logout: ${delays.map((d) => d.toFixed(0)).join(', ')} ms (max ${Math.max(...delays).toFixed(0)} ms)`);
   });
 
-  it('WS-05 the upstream refuses the WebSocket handshake or is down: 502 on the socket, no upgrade', async () => {
+  it('WS-05 the upstream is down at the handshake: 502 on the socket; it never answers: 504; no upgrade either way', async () => {
     const down = await startProxy(`http://127.0.0.1:${await freePort()}`);
     try {
       const user = await login(down, 'alice@example.com', 'alice');
@@ -134,6 +135,21 @@ describe('reverse-proxy mode: WebSockets', () => {
       assert.equal(JSON.parse((error as { body: string }).body).error, 'bad_gateway');
     } finally {
       await down.cleanup();
+    }
+    // An upstream that accepts the connection and never answers the handshake: 504 after UPSTREAM_TIMEOUT_MS.
+    // It reads (so that it sees Keygate hang up) and never writes.
+    const silent = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const slow = await startProxy(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, [], { UPSTREAM_TIMEOUT_MS: '500' });
+    try {
+      const user = await login(slow, 'alice@example.com', 'alice');
+      const started = performance.now();
+      const error = await openSocket(slow.base, '/live', { authorization: `Bearer ${user.token}` }).then(() => undefined, (e: unknown) => e);
+      assert.equal(refusal(error), 504);
+      assert.ok(performance.now() - started < 3000);
+    } finally {
+      await slow.cleanup();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
