@@ -131,12 +131,20 @@ export function createWebSocketDoor(upstream: URL, timeoutMs: number, registry: 
   };
 }
 
+/** Bytes one side of a relayed WebSocket may have waiting to be written before the other side stops being read. */
+const BUFFERED_LIMIT = 1024 * 1024;
+
 function relay(client: WebSocket, outbound: WebSocket, admitted: Admitted, registry: SocketRegistry): void {
-  const forward = (to: WebSocket) => (data: RawData, isBinary: boolean) => {
-    if (to.readyState === WebSocket.OPEN) to.send(data, { binary: isBinary });
+  // Flow control: while one side has more than BUFFERED_LIMIT waiting to be written, the other side is not read.
+  const forward = (from: WebSocket, to: WebSocket) => (data: RawData, isBinary: boolean) => {
+    if (to.readyState !== WebSocket.OPEN) return;
+    to.send(data, { binary: isBinary }, () => {
+      if (from.isPaused && to.bufferedAmount < BUFFERED_LIMIT) from.resume();
+    });
+    if (to.bufferedAmount >= BUFFERED_LIMIT) from.pause();
   };
-  client.on('message', forward(outbound));
-  outbound.on('message', forward(client));
+  client.on('message', forward(client, outbound));
+  outbound.on('message', forward(outbound, client));
   const closeOther = (other: WebSocket) => (code: number, reason: Buffer) => {
     forget();
     if (other.readyState === WebSocket.OPEN) other.close(sendable(code), shortReason(reason));

@@ -153,6 +153,30 @@ describe('reverse-proxy mode: WebSockets', () => {
     }
   });
 
+  it('flow control: a client that does not read makes Keygate stop reading the upstream, instead of holding its messages', async () => {
+    const socket = await openSocket(kg.base, '/live', { authorization: `Bearer ${alice.token}` });
+    try {
+      // The client stops reading, then sends 40 MB that the upstream echoes back towards it.
+      socket.pause();
+      const message = Buffer.alloc(1024 * 1024, 0x62);
+      for (let i = 0; i < 40; i++) socket.send(message);
+      let held = 0;
+      for (let i = 0; i < 200 && held < 20 * 1024 * 1024; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        held = echo.buffered();
+      }
+      // Keygate keeps about 1 MiB (plus the kernel's socket buffers); the rest waits at the upstream.
+      assert.ok(held >= 20 * 1024 * 1024, `the upstream holds ${(held / 2 ** 20).toFixed(1)} MB`);
+      console.log(`flow control: the upstream holds ${(held / 2 ** 20).toFixed(1)} MB of 40 MB while the client does not read`);
+      socket.resume();
+      let received = 0;
+      await new Promise<void>((resolve) => socket.on('message', (data: Buffer) => { received += data.length; if (received >= 40 * message.length) resolve(); }));
+      assert.equal(received, 40 * message.length);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('stopping Keygate closes its open WebSockets at once (a public one included) instead of waiting for them', { timeout: 15_000 }, async () => {
     const other = await startProxy(`http://${echo.address}`, [{ path: '/public/*', methods: ['GET'], public: true }]);
     const user = await login(other, 'alice@example.com', 'alice');
