@@ -15,7 +15,13 @@ export async function installProxy(app: FastifyInstance, ctx: RouteContext): Pro
   const upstream = ctx.config.upstream;
   if (upstream === undefined) return;
   const registry = createSocketRegistry(edgeParts(ctx).edge, (error) => app.log.error({ err: error }, 'rechecking an open WebSocket failed'));
-  app.addHook('onClose', async () => registry.close());
+  const door = createWebSocketDoor(upstream, ctx.config.upstreamTimeoutMs, registry);
+  // preClose: before the server waits for its connections, which upgraded sockets would hold open.
+  app.addHook('preClose', (done) => {
+    registry.close();
+    door.closeAll();
+    done();
+  });
   routeUpgrades(app);
-  await proxyRoutes(app, ctx, createWebSocketDoor(upstream, ctx.config.upstreamTimeoutMs, registry));
+  await proxyRoutes(app, ctx, door);
 }

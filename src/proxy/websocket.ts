@@ -52,6 +52,8 @@ const HANDSHAKE = ['host', 'sec-websocket-key', 'sec-websocket-version', 'sec-we
 export interface WebSocketDoor {
   /** Opens the upstream WebSocket, then completes the client's handshake and relays messages both ways. */
   open(request: FastifyRequest, reply: FastifyReply, admitted: Admitted, upgrade: Upgrade, headersFor: (headers: IncomingHttpHeaders) => IncomingHttpHeaders): FastifyReply;
+  /** Cuts every socket, open or still in its handshake (server shutdown: upgraded sockets would keep it waiting). */
+  closeAll(): void;
 }
 
 /**
@@ -69,6 +71,13 @@ export function createWebSocketDoor(upstream: URL, timeoutMs: number, registry: 
     clientTracking: false,
     handleProtocols: (_offered, req) => chosen.get(req) || false,
   });
+
+  // Every socket this door holds (public routes' too, which the registry does not track), for closeAll.
+  const live = new Set<{ terminate(): void }>();
+  const hold = (item: { terminate(): void }, ...emitters: Array<{ once(event: 'close', listener: () => void): unknown }>) => {
+    live.add(item);
+    for (const emitter of emitters) emitter.once('close', () => live.delete(item));
+  };
 
   function refuse(socket: Duplex, status: number, text: string): void {
     if (!socket.writable) return void socket.destroy();
@@ -92,6 +101,7 @@ export function createWebSocketDoor(upstream: URL, timeoutMs: number, registry: 
         followRedirects: false,
       });
       let opened = false;
+      hold({ terminate: () => { outbound.terminate(); socket.destroy(); } }, socket);
       const giveUp = () => outbound.terminate();
       socket.once('close', giveUp);
 
@@ -114,15 +124,27 @@ export function createWebSocketDoor(upstream: URL, timeoutMs: number, registry: 
       });
       return reply;
     },
+    closeAll() {
+      for (const item of [...live]) item.terminate();
+      live.clear();
+    },
   };
 }
 
+/** Bytes one side of a relayed WebSocket may have waiting to be written before the other side stops being read. */
+const BUFFERED_LIMIT = 1024 * 1024;
+
 function relay(client: WebSocket, outbound: WebSocket, admitted: Admitted, registry: SocketRegistry): void {
-  const forward = (to: WebSocket) => (data: RawData, isBinary: boolean) => {
-    if (to.readyState === WebSocket.OPEN) to.send(data, { binary: isBinary });
+  // Flow control: while one side has more than BUFFERED_LIMIT waiting to be written, the other side is not read.
+  const forward = (from: WebSocket, to: WebSocket) => (data: RawData, isBinary: boolean) => {
+    if (to.readyState !== WebSocket.OPEN) return;
+    to.send(data, { binary: isBinary }, () => {
+      if (from.isPaused && to.bufferedAmount < BUFFERED_LIMIT) from.resume();
+    });
+    if (to.bufferedAmount >= BUFFERED_LIMIT) from.pause();
   };
-  client.on('message', forward(outbound));
-  outbound.on('message', forward(client));
+  client.on('message', forward(client, outbound));
+  outbound.on('message', forward(outbound, client));
   const closeOther = (other: WebSocket) => (code: number, reason: Buffer) => {
     forget();
     if (other.readyState === WebSocket.OPEN) other.close(sendable(code), shortReason(reason));

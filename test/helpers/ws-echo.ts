@@ -11,6 +11,8 @@ export interface WsEchoServer {
   closes: number[];
   /** Sockets open right now on the upstream side. */
   readonly open: number;
+  /** Bytes the upstream has queued and not yet written to its sockets (a reader that does not read makes it grow). */
+  buffered(): number;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startWsEcho(): Promise<WsEchoServer> {
     get open() {
       return sockets.size;
     },
+    buffered: () => [...sockets].reduce((sum, socket) => sum + socket.bufferedAmount, 0),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.terminate();

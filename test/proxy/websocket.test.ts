@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { WebSocket } from 'ws';
@@ -125,7 +126,7 @@ describe('reverse-proxy mode: WebSockets', () => {
     console.log(`WebSocket closed after logout: ${delays.map((d) => d.toFixed(0)).join(', ')} ms (max ${Math.max(...delays).toFixed(0)} ms)`);
   });
 
-  it('WS-05 the upstream refuses the WebSocket handshake or is down: 502 on the socket, no upgrade', async () => {
+  it('WS-05 the upstream is down at the handshake: 502 on the socket; it never answers: 504; no upgrade either way', async () => {
     const down = await startProxy(`http://127.0.0.1:${await freePort()}`);
     try {
       const user = await login(down, 'alice@example.com', 'alice');
@@ -135,6 +136,56 @@ describe('reverse-proxy mode: WebSockets', () => {
     } finally {
       await down.cleanup();
     }
+    // An upstream that accepts the connection and never answers the handshake: 504 after UPSTREAM_TIMEOUT_MS.
+    // It reads (so that it sees Keygate hang up) and never writes.
+    const silent = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const slow = await startProxy(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, [], { UPSTREAM_TIMEOUT_MS: '500' });
+    try {
+      const user = await login(slow, 'alice@example.com', 'alice');
+      const started = performance.now();
+      const error = await openSocket(slow.base, '/live', { authorization: `Bearer ${user.token}` }).then(() => undefined, (e: unknown) => e);
+      assert.equal(refusal(error), 504);
+      assert.ok(performance.now() - started < 3000);
+    } finally {
+      await slow.cleanup();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('flow control: a client that does not read makes Keygate stop reading the upstream, instead of holding its messages', async () => {
+    const socket = await openSocket(kg.base, '/live', { authorization: `Bearer ${alice.token}` });
+    try {
+      // The client stops reading, then sends 40 MB that the upstream echoes back towards it.
+      socket.pause();
+      const message = Buffer.alloc(1024 * 1024, 0x62);
+      for (let i = 0; i < 40; i++) socket.send(message);
+      let held = 0;
+      for (let i = 0; i < 200 && held < 20 * 1024 * 1024; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        held = echo.buffered();
+      }
+      // Keygate keeps about 1 MiB (plus the kernel's socket buffers); the rest waits at the upstream.
+      assert.ok(held >= 20 * 1024 * 1024, `the upstream holds ${(held / 2 ** 20).toFixed(1)} MB`);
+      console.log(`flow control: the upstream holds ${(held / 2 ** 20).toFixed(1)} MB of 40 MB while the client does not read`);
+      socket.resume();
+      let received = 0;
+      await new Promise<void>((resolve) => socket.on('message', (data: Buffer) => { received += data.length; if (received >= 40 * message.length) resolve(); }));
+      assert.equal(received, 40 * message.length);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('stopping Keygate closes its open WebSockets at once (a public one included) instead of waiting for them', { timeout: 15_000 }, async () => {
+    const other = await startProxy(`http://${echo.address}`, [{ path: '/public/*', methods: ['GET'], public: true }]);
+    const user = await login(other, 'alice@example.com', 'alice');
+    const sockets = [await openSocket(other.base, '/public/ticker', {}), await openSocket(other.base, '/live', { authorization: `Bearer ${user.token}` })];
+    const started = performance.now();
+    const ends = sockets.map((socket) => once(socket, 'close'));
+    await other.cleanup();
+    await Promise.all(ends);
+    assert.ok(performance.now() - started < 3000, `stopped after ${(performance.now() - started).toFixed(0)} ms`);
   });
 
   it('WS-07 a non-WebSocket upgrade (h2c) through the proxy is refused with 400', async () => {
