@@ -114,6 +114,10 @@ describe('the audit trail during a full run', () => {
     await logoutAtProvider(bob, kg.base);
     assert.equal(await protectedStatus(kg.base, bobLogin.token), 401);
 
+    // Nobody: a logout without any credential proves no login, so it is no event.
+    const anonymous = await fetch(new URL('/logout', kg.base), { method: 'POST', headers: { accept: 'application/json' } });
+    assert.equal(anonymous.status, 200);
+
     // Carol: refused by ALLOWED_USERS.
     const carol = new Agent();
     const refused = await throughProvider(carol, new URL('/login', kg.base), 'carol@example.com', 'carol');
@@ -155,6 +159,7 @@ describe('the audit trail during a full run', () => {
     assert.equal(find('introspection_refused', (line) => line.actor === 'someone').length, 0);
     assert.equal(find('introspection_refused', (line) => (line.detail as Line)?.reason === 'unknown_client').length, 1);
     assert.equal(find('login', (line) => line.outcome === 'success').length, 3, 'alice twice, bob once');
+    assert.equal(find('logout').length, 1, 'alice\'s logout only: the anonymous one is no event');
     for (const line of audits()) assert.ok((AUDIT_EVENTS as readonly string[]).includes(line.event as string), String(line.event));
   });
 

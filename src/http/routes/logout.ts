@@ -99,11 +99,13 @@ export function logoutRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const others = endedOthers.length;
     if (ended || others > 0) ctx.metrics.logouts.inc((ended ? 1 : 0) + others);
     const address = request.ip;
-    ctx.audit.emit({
-      event: 'logout', outcome: 'success', clientAddress: address,
-      ...(sub !== undefined ? { actor: sub } : {}), ...(endedId !== undefined ? { sessionId: endedId } : {}),
-      detail: { ended, via: hasBearer ? 'bearer' : 'cookie' },
-    });
+    // Only a request that proved a login (a valid token or a live session) is an event; a stale cookie is not.
+    if (sub !== undefined) {
+      ctx.audit.emit({
+        event: 'logout', outcome: 'success', actor: sub, clientAddress: address,
+        ...(endedId !== undefined ? { sessionId: endedId } : {}), detail: { ended, via: hasBearer ? 'bearer' : 'cookie' },
+      });
+    }
     if (all && sub !== undefined) {
       ctx.audit.emit({ event: 'logout_everywhere', outcome: 'success', actor: sub, clientAddress: address, detail: { other_sessions_ended: others } });
       for (const id of endedOthers) ctx.audit.emit({ event: 'logout_everywhere', outcome: 'success', actor: sub, sessionId: id, clientAddress: address });
