@@ -32,6 +32,8 @@ function describe(config: ServerConfig): Record<string, unknown> {
     secret_key: `${config.secretKeys.length} key(s)`,
     base_url: config.baseUrl.href,
     listen: `${config.host}:${config.port}`,
+    metrics: config.metricsAddress ? `${config.metricsAddress.host}:${config.metricsAddress.port} (not on the public port)` : 'on the public port (/metrics)',
+    trust_proxy: config.trustProxy,
     store: config.redis ? describeRedis(config.redis) : 'memory (lost on restart)',
     require_session: config.requireSession,
     token_algorithms: config.algorithms,

@@ -160,6 +160,27 @@ for (const start of [startNginx, startCaddy]) {
       }
     });
 
+    it('EH-05 400 and 503 from the auth endpoint reach the client as 400 (with the challenge) and 503 (with Retry-After), never the upstream', async () => {
+      const challenge = 'Bearer error="invalid_request", error_description="forged"';
+      answer = () => ({ status: 400, headers: { 'www-authenticate': challenge, 'content-type': 'application/json' } });
+      const bad = await send('/orders/7', { headers: { authorization: 'Bearer t0k3n' } });
+      assert.equal(bad.response.status, 400, proxy.output());
+      assert.equal(bad.response.headers.get('www-authenticate'), challenge);
+      // nginx writes its own short body (the stand-in's is not Keygate's JSON); Caddy passes the endpoint's on.
+      if (start === startNginx) assert.match(bad.text, /"error":"invalid_request"/);
+      assert.equal(bad.ups.length, 0);
+      answer = () => ({ status: 503, headers: { 'retry-after': '7', 'content-type': 'application/json' } });
+      const down = await send('/orders/7', { headers: { authorization: 'Bearer t0k3n' } });
+      assert.equal(down.response.status, 503, proxy.output());
+      assert.equal(down.response.headers.get('retry-after'), '7');
+      assert.equal(down.ups.length, 0);
+      // Not one of the two: still a 5xx, and a 400 or 503 of the application itself is not touched.
+      answer = () => ({ status: 418 });
+      const odd = await send('/orders/7', { headers: { authorization: 'Bearer t0k3n' } });
+      assert.ok(odd.response.status >= 500 || (odd.response.status === 418 && start === startCaddy), `${odd.response.status}`);
+      assert.equal(odd.ups.length, 0);
+    });
+
     it('fails closed: the auth endpoint answering 503 or 500, or not listening, lets nothing through', async () => {
       for (const status of [503, 500]) {
         answer = () => ({ status, headers: { 'retry-after': '1' } });

@@ -114,6 +114,11 @@ describe('BASE_URL with a path: every route under it', () => {
     const jwks = (await fetch(new URL('/keygate/.well-known/jwks.json', base)).then((r) => r.json())) as jose.JSONWebKeySet;
     const { payload } = await jose.jwtVerify(auth.headers.get('x-keygate-assertion')!, jose.createLocalJWKSet(jwks), { issuer: base.href, audience: base.origin });
     assert.equal(payload.email, 'alice@example.com');
+    // Envoy's path_prefix carries the path too: /keygate/auth/<original path>, decided on that original path.
+    const envoy = await fetch(new URL('/keygate/auth/orders?id=1', base), { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(envoy.status, 200);
+    assert.equal(envoy.headers.get('x-auth-request-email'), 'alice@example.com');
+    assert.equal((await fetch(new URL('/keygate/auth/orders/..%2F..%2Fx', base))).status, 400);
     assert.equal((await fetch(new URL('/keygate/protected', base), { headers: { authorization: `Bearer ${token}` } })).status, 200);
 
     const nav = await fetch(new URL('/keygate/auth?redirect=1', base), {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Cluster } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
 import { RedisStore } from '../../src/session/redis.js';
 import { TestRedisCluster } from '../helpers/redis-cluster.js';
@@ -48,6 +49,39 @@ describe('RedisStore on a Redis Cluster', () => {
       while ((await b.getByToken(session.tokenKey)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       assert.equal(await b.getByToken(session.tokenKey), undefined);
       assert.equal(await b.isRevoked(session.tokenKey), true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('rate-limit counters on a Redis Cluster', () => {
+  it('EH-06 countHit counts one window per address on any node: the address is the hash tag, not Keygate\'s prefix', async () => {
+    const prefix = `kgtest-${randomUUID()}:`;
+    const a = await openStore(undefined, prefix);
+    const b = await openStore(undefined, prefix);
+    try {
+      // Many addresses: their counters spread over the three nodes, and every count is shared by both instances.
+      for (let i = 0; i < 30; i++) {
+        const address = `203.0.113.${i}`;
+        assert.deepEqual((await a.countHit('login', address, 60_000)).count, 1, address);
+        const second = await b.countHit('login', address, 60_000);
+        assert.equal(second.count, 2, address);
+        assert.ok(second.resetInMs > 0 && second.resetInMs <= 60_000);
+      }
+      assert.equal((await a.countHit('callback', '203.0.113.0', 60_000)).count, 1, 'another limit, another counter');
+      const client = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
+      try {
+        await new Promise((resolve) => client.once('ready', resolve));
+        const keys = new Set<string>();
+        for (const node of client.nodes('master')) for (const key of await node.keys(`${prefix}rl:login:*`)) keys.add(`${node.options.port} ${key}`);
+        assert.equal(keys.size, 30);
+        assert.ok(new Set([...keys].map((k) => k.split(' ')[0])).size > 1, 'on more than one node');
+        assert.ok([...keys].every((k) => / kgtest-[0-9a-f-]+:rl:login:\{203\.0\.113\.\d+\}$/.test(k)), [...keys][0]);
+      } finally {
+        client.disconnect();
+      }
     } finally {
       await a.close();
       await b.close();
