@@ -27,7 +27,7 @@ export interface RunningKeygate {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs'> {
+export interface StartOptions extends Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs' | 'logOutput'> {
   logger?: FastifyServerOptions['logger'];
   store?: SessionStore;
 }
@@ -63,7 +63,7 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
     });
     mount = { path: idp.mountPath, handler: idp.handler };
   }
-  const app = await buildApp(config, { store, keygate, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}), ...pick(options) });
+  const app = await buildApp(config, { store, keygate, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}), ...(options.logOutput ? { logOutput: options.logOutput } : {}), ...pick(options) });
   await app.listen({ host: config.host, port: config.port });
   startupChecks(config, keygate, app.log, warnings);
   const address = app.server.address();

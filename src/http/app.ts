@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import pino from 'pino';
 import { keygateOptionsFrom } from '../config/options.js';
 import type { ServerConfig } from '../config/types.js';
 import { createKeygate, type Keygate } from '../keygate/create.js';
@@ -28,6 +27,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
 import { protectedRoutes } from './routes/protected.js';
 import { refreshRoutes } from './routes/refresh.js';
+import { createLogOutput, type LogOutput } from './log-output.js';
 
 export interface AppDeps {
   store: SessionStore;
@@ -41,6 +41,8 @@ export interface AppDeps {
   mount?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void };
   /** Fastify's logger option (pino); `false` in tests. */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes (the CLI's, shared with its banner); default: stdout in `LOG_FORMAT`. */
+  logOutput?: LogOutput;
   /** Clock in milliseconds, for tests: the core's and the routes'. */
   now?: () => number;
 }
@@ -69,8 +71,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
         ? {
             level: config.logLevel,
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            // Asynchronous writes (flushed on exit): a flood of refused tokens is logged without blocking the event loop.
-            stream: pino.destination({ dest: 1, sync: false }),
+            stream: (deps.logOutput ?? createLogOutput({ format: config.logFormat, isTTY: process.stdout.isTTY === true })).stream,
             serializers: {
               req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
             },
