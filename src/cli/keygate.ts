@@ -91,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
   }
   // stdout is a terminal or not: the one place that decides what `LOG_FORMAT=auto` means.
   const output = createLogOutput({ format: config.logFormat, isTTY: process.stdout.isTTY === true });
+  // Log lines are written asynchronously: what is still buffered is written on any exit (signal, crash, exit()).
+  process.once('exit', () => output.flush());
   const running = await startKeygate(config, { logOutput: output });
   const provider = config.mode === 'dev' ? `embedded development provider at ${config.issuerUrl}` : config.issuerUrl;
   const users = config.mode === 'dev' ? config.devUsers.map((u) => (output.format === 'pretty' ? `${u.email} / ${u.password}` : u.email)) : undefined;
@@ -104,14 +106,8 @@ async function main(argv: string[]): Promise<number> {
   });
   const stop = () => {
     running.close().then(
-      () => {
-        output.flush();
-        process.exit(0);
-      },
-      () => {
-        output.flush();
-        process.exit(1);
-      },
+      () => process.exit(0),
+      () => process.exit(1),
     );
   };
   process.once('SIGINT', stop);
