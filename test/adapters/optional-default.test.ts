@@ -77,7 +77,10 @@ describe('adapter-wide authRequired: false', () => {
   it('the option is validated with the others', async () => {
     assert.throws(() => keygateExpress({ issuer: issuer.issuer, audience: AUDIENCE, authRequired: 'no' as never }), KeygateOptionsError);
     const fastify = Fastify({ logger: false });
-    await assert.rejects(fastify.register(keygatePlugin, { issuer: issuer.issuer, audience: AUDIENCE, authRequired: 'no' as never }).ready(), KeygateOptionsError);
+    await assert.rejects(async () => {
+      await fastify.register(keygatePlugin, { issuer: issuer.issuer, audience: AUDIENCE, authRequired: 'no' as never });
+      await fastify.ready();
+    }, KeygateOptionsError);
     await fastify.close();
   });
 });
