@@ -31,7 +31,7 @@ export interface RunningKeygate {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs' | 'audit'> {
+export interface StartOptions extends Pick<AppDeps, 'fetch' | 'now' | 'jwksCooldownMs' | 'audit' | 'logOutput'> {
   logger?: FastifyServerOptions['logger'];
   store?: SessionStore;
 }
@@ -67,7 +67,7 @@ export async function startKeygate(config: ServerConfig, options: StartOptions =
     });
     mount = { path: idp.mountPath, handler: idp.handler };
   }
-  const app = await buildApp(config, { store, keygate, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}), ...pick(options) });
+  const app = await buildApp(config, { store, keygate, ...(mount ? { mount } : {}), ...(options.logger !== undefined ? { logger: options.logger } : {}), ...(options.logOutput ? { logOutput: options.logOutput } : {}), ...pick(options) });
   await app.listen({ host: config.host, port: config.port });
   let metricsListener: MetricsListener | undefined;
   if (config.metricsAddress !== undefined) {

@@ -29,6 +29,12 @@ export interface KeygateExpressSettings {
    * `status`/`statusCode`, `code`, `description`, `headers` (with `www-authenticate`) and `wwwAuthenticate`.
    */
   errors?: 'respond' | 'next';
+  /**
+   * The default of every route's `authRequired` (Auth0's middleware option of that name): `false` lets requests
+   * without credentials through with `req.auth` undefined, unless a route's policy says `authRequired: true`.
+   * Credentials that are sent are always checked. Default true.
+   */
+  authRequired?: boolean;
 }
 
 export type KeygateExpressOptions = (KeygateOptions | { keygate: Keygate }) & KeygateExpressSettings;
@@ -38,11 +44,14 @@ export type KeygateExpressOptions = (KeygateOptions | { keygate: Keygate }) & Ke
  * `app.get('/me', auth, handler)` or `app.get('/admin', auth.protect({ permissions: ['admin'] }), handler)`.
  */
 export function keygateExpress(options: KeygateExpressOptions): KeygateExpress {
-  const { errors = 'respond', ...rest } = options;
-  if (errors !== 'respond' && errors !== 'next') throw new KeygateOptionsError([`errors: "respond" or "next", got ${JSON.stringify(errors)}`]);
+  const { errors = 'respond', authRequired = true, ...rest } = options;
+  const problems: string[] = [];
+  if (errors !== 'respond' && errors !== 'next') problems.push(`errors: "respond" or "next", got ${JSON.stringify(errors)}`);
+  if (typeof authRequired !== 'boolean') problems.push('authRequired: true or false');
+  if (problems.length > 0) throw new KeygateOptionsError(problems);
   const core = 'keygate' in rest ? rest.keygate : createKeygate(rest as KeygateOptions);
   const protect = (policy?: RoutePolicy): RequestHandler => {
-    const compiled = core.policy(policy);
+    const compiled = core.policy(authRequired ? policy : { authRequired, ...policy });
     return function keygateProtect(req: Request, res: Response, next: NextFunction): void {
       core.authenticateOptional({ rawHeaders: req.rawHeaders, query: req.query, body: req.body as unknown }, compiled).then(
         (auth) => {

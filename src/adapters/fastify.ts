@@ -1,12 +1,18 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { errorAnswer, KeygateError } from '../errors.js';
+import { errorAnswer, KeygateError, KeygateOptionsError } from '../errors.js';
 import { createKeygate, type Keygate, type KeygateAuth } from '../keygate/create.js';
 import type { KeygateOptions } from '../keygate/options.js';
 import type { RoutePolicy } from '../policy/route.js';
 
 /** The plugin's options: Keygate options (validated at registration), or an instance shared with other code. */
-export type KeygateFastifyOptions = KeygateOptions | { keygate: Keygate };
+export type KeygateFastifyOptions = (KeygateOptions | { keygate: Keygate }) & {
+  /**
+   * The default of every route's `authRequired`: `false` lets requests without credentials through with
+   * `request.auth` undefined, unless a route's policy says `authRequired: true`. Sent credentials are always checked.
+   */
+  authRequired?: boolean;
+};
 
 export interface KeygateFastify {
   readonly core: Keygate;
@@ -32,7 +38,8 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<KeygateFastifyOptions> = async (app, options) => {
   // Fastify's own register options (prefix, logLevel…) travel in the same object: they are not Keygate's.
-  const { keygate: given, prefix: _p, logLevel: _l, logSerializers: _s, ...rest } = options as Partial<{ keygate: Keygate }> & Record<string, unknown>;
+  const { keygate: given, authRequired = true, prefix: _p, logLevel: _l, logSerializers: _s, ...rest } = options as Partial<{ keygate: Keygate; authRequired: boolean }> & Record<string, unknown>;
+  if (typeof authRequired !== 'boolean') throw new KeygateOptionsError(['authRequired: true or false']);
   const core = given ?? createKeygate(rest as unknown as KeygateOptions);
   if (given === undefined) app.addHook('onClose', async () => core.close());
 
@@ -40,7 +47,7 @@ const plugin: FastifyPluginAsync<KeygateFastifyOptions> = async (app, options) =
   app.decorate('keygate', {
     core,
     protect(policy?: RoutePolicy) {
-      const compiled = core.policy(policy);
+      const compiled = core.policy(authRequired ? policy : { authRequired, ...policy });
       return async function keygateProtect(request: FastifyRequest, reply: FastifyReply) {
         try {
           request.auth = await core.authenticateOptional({ rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body }, compiled);

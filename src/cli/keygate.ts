@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfigFromProcess, type ServerConfig } from '../config/index.js';
+import { createLogOutput } from '../http/log-output.js';
 import { startKeygate } from '../server.js';
 import { checkProvider } from './check-provider.js';
 import { tokenCommand } from './token.js';
@@ -90,16 +91,22 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Configuration is valid.\n${JSON.stringify(describe(config), null, 2)}\n`);
     return 0;
   }
-  const running = await startKeygate(config);
+  // stdout is a terminal or not: the one place that decides what `LOG_FORMAT=auto` means.
+  const output = createLogOutput({ format: config.logFormat, isTTY: process.stdout.isTTY === true });
+  // Log lines are written asynchronously: what is still buffered is written on any exit (signal, crash, exit()).
+  process.once('exit', () => output.flush());
+  const running = await startKeygate(config, { logOutput: output });
   const provider = config.mode === 'dev' ? `embedded development provider at ${config.issuerUrl}` : config.issuerUrl;
-  process.stdout.write(
-    `Keygate ${version()} listening on ${config.baseUrl.href.replace(/\/$/, '')}\n` +
-      `  mode:     ${config.mode === 'dev' ? 'development' : 'provider'}\n` +
-      `  provider: ${provider}\n` +
-      `  store:    ${config.redis ? describeRedis(config.redis) : 'memory (sessions are lost on restart)'}\n` +
-      (running.metricsUrl ? `  metrics:  ${running.metricsUrl}/metrics (not on the public port)\n` : '') +
-      (config.mode === 'dev' ? `  users:    ${config.devUsers.map((u) => `${u.email} / ${u.password}`).join(', ')}\n` : ''),
-  );
+  const users = config.mode === 'dev' ? config.devUsers.map((u) => (output.format === 'pretty' ? `${u.email} / ${u.password}` : u.email)) : undefined;
+  // Through the logger's destination, after everything logged so far: never cut by a log line. The development
+  // users' demo passwords are shown on a terminal only, not written to a collected JSON log.
+  output.banner(`Keygate ${version()} listening on ${config.baseUrl.href.replace(/\/$/, '')}`, {
+    mode: config.mode === 'dev' ? 'development' : 'provider',
+    provider,
+    store: config.redis ? describeRedis(config.redis) : 'memory (sessions are lost on restart)',
+    ...(running.metricsUrl ? { metrics: `${running.metricsUrl}/metrics (not on the public port)` } : {}),
+    ...(users ? { users } : {}),
+  });
   const stop = () => {
     running.close().then(
       () => process.exit(0),

@@ -3,10 +3,11 @@ import type { EnvReader } from './env.js';
 import type { ServerConfig } from './types.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 
-type Listen = Pick<ServerConfig, 'host' | 'port' | 'baseUrl' | 'secure' | 'debug' | 'logLevel' | 'corsOrigins'>;
+type Listen = Pick<ServerConfig, 'host' | 'port' | 'baseUrl' | 'secure' | 'debug' | 'logLevel' | 'logFormat' | 'corsOrigins'>;
 
-/** Where Keygate listens and how it presents itself: `HOST`, `PORT`, `BASE_URL`, `DEBUG`, `LOG_LEVEL`, `CORS_ORIGINS`. */
+/** Where Keygate listens and how it presents itself: `HOST`, `PORT`, `BASE_URL`, `DEBUG`, `LOG_LEVEL`, `LOG_FORMAT`, `CORS_ORIGINS`. */
 export function parseListen(r: EnvReader, mode: ServerConfig['mode']): Listen {
   const host = r.read('HOST') ?? 'localhost';
   const port = r.int('PORT', 5000, 0, 65535);
@@ -45,7 +46,10 @@ export function parseListen(r: EnvReader, mode: ServerConfig['mode']): Listen {
   const logLevel = (r.read('LOG_LEVEL') ?? (debug ? 'debug' : 'info')).toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) r.problems.push(`LOG_LEVEL: expected one of ${[...LOG_LEVELS].join(', ')}, got "${logLevel}"`);
 
-  return { host, port, baseUrl, secure: baseUrl.protocol === 'https:', debug, logLevel, corsOrigins: parseCors(r) };
+  const logFormat = (r.read('LOG_FORMAT') ?? 'auto').trim().toLowerCase() as ServerConfig['logFormat'];
+  if (!LOG_FORMATS.includes(logFormat)) r.problems.push(`LOG_FORMAT: expected one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
+
+  return { host, port, baseUrl, secure: baseUrl.protocol === 'https:', debug, logLevel, logFormat, corsOrigins: parseCors(r) };
 }
 
 /** `CORS_ORIGINS`: `*` (default) or a comma list of exact origins. */

@@ -73,6 +73,8 @@ export interface ServerConfig {
   /** Demo users of the embedded provider (dev mode only). */
   devUsers: readonly DevUser[];
   logLevel: string;
+  /** `LOG_FORMAT`: `pretty` (human lines), `json` (one JSON object a line), or `auto`: pretty on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
 
   // Refresh tokens.
   /** Keep the refresh token and renew the API token through `POST /refresh` (REFRESH, or `offline_access` in SCOPE). */

@@ -34,6 +34,7 @@ import { refreshRoutes } from './routes/refresh.js';
 import { adminRoutes } from './routes/admin.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { LastUsedTracker, trackingLastUse } from './last-used.js';
+import { createLogOutput, type LogOutput } from './log-output.js';
 
 export interface AppDeps {
   store: SessionStore;
@@ -47,6 +48,8 @@ export interface AppDeps {
   mount?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void };
   /** Fastify's logger option (pino); `false` in tests. */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes (the CLI's, shared with its banner); default: stdout in `LOG_FORMAT`. */
+  logOutput?: LogOutput;
   /** Clock in milliseconds, for tests: the core's and the routes'. */
   now?: () => number;
   /** Replaces the server's audit trail (tests record the entries here). */
@@ -66,7 +69,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const app = Fastify({
     logger:
       deps.logger === undefined || deps.logger === true
-        ? serverLoggerOptions(config.logLevel)
+        ? serverLoggerOptions(config.logLevel, (deps.logOutput ?? createLogOutput({ format: config.logFormat, isTTY: process.stdout.isTTY === true })).stream)
         : deps.logger,
     // Per-request lines would flood the log (the key page polls every second); errors, logins and logouts are logged.
     logController: new LogController({ disableRequestLogging: true }),
