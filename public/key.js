@@ -5,9 +5,11 @@ import { startCopyButtons } from './key/copy.js';
 import { localizeTimes, startCountdown } from './key/countdown.js';
 import { startLiveCheck } from './key/live.js';
 import { startRenewal } from './key/renew.js';
+import { startSessions } from './key/sessions.js';
 
 startCopyButtons();
 localizeTimes();
 const countdown = startCountdown(document.getElementById('expires-in'));
 startRenewal(countdown);
 startLiveCheck();
+startSessions();

@@ -15,7 +15,7 @@ export const ERROR_CODES = {
   // Keygate's own pages and routes.
   too_many_requests: { status: 429, means: 'A rate limit was reached; `Retry-After` says when to try again.' },
   cross_site_request: { status: 403, means: 'A cookie-authenticated change (logout, ending a session) came from another site.' },
-  not_found: { status: 404, means: 'No such route.' },
+  not_found: { status: 404, means: 'No such route, or no such session among the caller\'s own (`/sessions/:id`, `/admin/sessions/:id`).' },
   request_too_large: { status: 413, means: 'The request body is larger than Keygate accepts.' },
   unsupported_media_type: { status: 415, means: 'The request body has a content type Keygate does not read.' },
   server_error: { status: 500, means: 'An internal fault; it is logged, and its details are never shown.' },

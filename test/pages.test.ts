@@ -285,10 +285,10 @@ test('the key page\'s modules stay within the rules: no innerHTML, same-origin f
   assert.ok(!/@import|url\(\s*["']?https?:/i.test(css), 'no external CSS resources');
 });
 
-test('key.js imports its modules by relative URL, every import resolves to a file in public/, none is left unused', () => {
+test('key.js and admin.js import their modules by relative URL, every import resolves to a file in public/, none is left unused', () => {
   const modules = browserModules();
   const reached = new Set<string>();
-  const pending = ['key.js'];
+  const pending = ['key.js', 'admin.js'];
   while (pending.length > 0) {
     const name = pending.pop()!;
     if (reached.has(name)) continue;

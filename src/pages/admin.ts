@@ -29,7 +29,7 @@ export function renderAdminPage(o: AdminPageOptions): string {
       <p id="admin-status" class="meta" role="status" aria-live="polite"></p>
     </section>
 
-    <section class="card" aria-labelledby="results-title">
+    <section class="card" id="admin" aria-labelledby="results-title" data-sessions-url="/admin/sessions" data-users-url="/admin/users/" data-home-url="/">
       <div class="card-head">
         <h2 id="results-title">Sessions</h2>
         <span class="card-actions"><button class="button small danger" type="button" id="admin-end-all" hidden>End all sessions of this user</button></span>

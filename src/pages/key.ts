@@ -18,6 +18,9 @@ export interface KeyPageOptions {
   logoutAction: string;
   /** When REFRESH is on: the page renews the token through this endpoint this many seconds before it expires. */
   refresh?: { action: string; beforeSeconds: number };
+  /** Same-origin paths (with BASE_URL's path) of `GET /sessions` and of the home page, for the sessions panel. */
+  sessionsPath?: string;
+  homePath?: string;
 }
 
 /** The same-origin path of the protected URL, for the browser's fetch. */
@@ -126,6 +129,19 @@ export function renderKeyPage(o: KeyPageOptions): string {
           <h3>Response</h3>
           <pre id="live-raw" class="code" aria-live="off">(waiting for the first answer)</pre>
         </div>
+      </div>
+    </section>
+
+    <section class="card" id="sessions" aria-labelledby="sessions-title" data-sessions-url="${escapeHtml(o.sessionsPath ?? '/sessions')}" data-home-url="${escapeHtml(o.homePath ?? '/')}">
+      <div class="card-head">
+        <h2 id="sessions-title">Your sessions</h2>
+        <span id="sessions-status" class="muted small" role="status" aria-live="polite">Loading…</span>
+      </div>
+      <div class="table-wrap">
+        <table class="sessions">
+          <thead><tr><th>Device</th><th>Address</th><th>Signed in</th><th>Last used</th><th><span class="sr-only">Action</span></th></tr></thead>
+          <tbody id="sessions-body"></tbody>
+        </table>
       </div>
     </section>
 

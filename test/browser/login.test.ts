@@ -12,9 +12,9 @@ declare const document: { getElementById(id: string): { textContent: string | nu
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Every script under public/ as the browser fetches it: /static/key.js, /static/key/live.js, … */
+/** Every script of the key page under public/ as the browser fetches it: /static/key.js, /static/key/live.js, … (admin.js is the /admin page's). */
 const MODULE_URLS = readdirSync(new URL('../../public/', import.meta.url), { recursive: true, encoding: 'utf8' })
-  .filter((name) => name.endsWith('.js'))
+  .filter((name) => name.endsWith('.js') && name !== 'admin.js')
   .map((name) => `/static/${name.split('\\').join('/')}`)
   .sort();
 

@@ -459,3 +459,27 @@ describe('loadConfig: TOKEN_CACHE_SIZE', () => {
     }
   });
 });
+
+describe('loadConfig: sessions and administration (ADMIN_USERS, ADMIN_SCOPE, TRACK_LAST_USED)', () => {
+  it('defaults: nobody administers, last use is tracked', () => {
+    const config = loadConfig(AUTH0);
+    assert.deepEqual(config.adminUsers, []);
+    assert.equal(config.adminScope, undefined);
+    assert.equal(config.trackLastUsed, true);
+  });
+
+  it('reads e-mails and @domains (lower-cased), a scope, and TRACK_LAST_USED=false', () => {
+    const config = loadConfig({ ...AUTH0, ADMIN_USERS: 'Ops@Example.com, @Admins.example', ADMIN_SCOPE: 'admin:sessions', TRACK_LAST_USED: 'false' });
+    assert.deepEqual(config.adminUsers, ['ops@example.com', '@admins.example']);
+    assert.equal(config.adminScope, 'admin:sessions');
+    assert.equal(config.trackLastUsed, false);
+  });
+
+  it('reports every bad entry at once, each naming its variable', () => {
+    const problems = problemsOf({ ...AUTH0, ADMIN_USERS: 'ops, @nodot', ADMIN_SCOPE: 'has"quote', TRACK_LAST_USED: 'sometimes' });
+    assertProblem(problems, 'ADMIN_USERS', /"ops"/);
+    assertProblem(problems, 'ADMIN_USERS', /"@nodot"/);
+    assertProblem(problems, 'ADMIN_SCOPE');
+    assertProblem(problems, 'TRACK_LAST_USED');
+  });
+});

@@ -65,6 +65,8 @@ export function pageRoutes(app: FastifyInstance, ctx: RouteContext): void {
         profile,
         protectedUrl,
         logoutAction: '/logout',
+        sessionsPath: withBase(config, '/sessions'),
+        homePath: withBase(config, '/'),
         ...(ctx.config.refresh && session.refreshToken !== undefined
           ? { refresh: { action: '/refresh', beforeSeconds: ctx.config.refreshBeforeSeconds } }
           : {}),
