@@ -173,6 +173,12 @@ for (const checkout of [self, ...baselines]) {
       keygate('keygate-redis', 'Redis store, REQUIRE_SESSION=true', ['one', 'rotating'], { store: 'redis', requireSession: true }),
       keygate('keygate-redis-nocache', 'Redis store, REQUIRE_SESSION=true, TOKEN_CACHE_SIZE=0', ['cold'], { store: 'redis', requireSession: true, tokenCacheSize: 0 }),
     );
+    // Issue 12: what "last used" tracking costs /protected — the same Redis row with TRACK_LAST_USED=false.
+    if (checkout === self) {
+      const untracked = keygate('keygate-redis-untracked', 'Redis store, REQUIRE_SESSION=true, TRACK_LAST_USED=false', ['one', 'rotating'], { store: 'redis', requireSession: true });
+      const env = { ...keygateEnv(fixture, checkout, { store: 'redis', requireSession: true }, redis.url), TRACK_LAST_USED: 'false' };
+      rows.push({ ...untracked, start: () => startKeygateCli(checkout, env) });
+    }
   }
 }
 const active = rows.filter((r) => !ONLY || ONLY.includes(r.id));

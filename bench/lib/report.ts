@@ -146,6 +146,15 @@ export function report(input: ReportInput): string {
       target(`${scenarios[scenario]}: Keygate POST /introspect / Keygate /protected (same server settings)`, i && m ? i.rps / m.rps : undefined, 0.6, '×', false, byCpu(i, m));
     }
   }
+  // Issue 12: "last used" tracking (default on) against the same Redis row without it: the cost, < 5 %.
+  if (rows.some((r) => r.id === 'keygate-redis-untracked')) {
+    for (const scenario of ['one', 'rotating'] as const) {
+      const tracked = stat(scenario, 'keygate-redis');
+      const untracked = stat(scenario, 'keygate-redis-untracked');
+      const cost = tracked && untracked ? (1 - tracked.rps / untracked.rps) * 100 : undefined;
+      target(`${scenarios[scenario]}: cost of TRACK_LAST_USED on /protected (Redis, REQUIRE_SESSION=true)`, cost, 5, ' %', true, byCpu(tracked, untracked));
+    }
+  }
   target(`memory per live session (MemoryStore, ${input.memory.count.toLocaleString('en')} sessions, heapUsed delta / count)`, input.memory.bytesPerSession / 1024, 1.5, ' KB', true);
   target(`start-up to listening (provider mode, fake issuer, median of ${input.startup.runs}, node dist/cli/keygate.js)`, input.startup.medianMs / 1000, 1, ' s', true);
 
