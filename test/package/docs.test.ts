@@ -44,9 +44,11 @@ describe(`${DOC}: every code block compiles`, () => {
     if (project) await rm(project, { recursive: true, force: true });
   });
 
-  it('has ts blocks and only ts, js or unmarked (output) blocks', () => {
+  // Shell blocks are checked by test/docs/blocks.test.ts (commands, scripts, variables); the code is checked here too,
+  // against the built package as a user's project resolves it.
+  it('has ts blocks and only ts, js, sh or unmarked (output) blocks', () => {
     assert.ok(all.filter((b) => b.lang === 'ts').length >= 4);
-    assert.deepEqual(all.filter((b) => !['ts', 'js', ''].includes(b.lang)).map((b) => `${b.lang} at line ${b.line}`), []);
+    assert.deepEqual(all.filter((b) => !['ts', 'js', 'sh', ''].includes(b.lang)).map((b) => `${b.lang} at line ${b.line}`), []);
   });
 
   it('the ts blocks type-check (strict, ESM, module nodenext) against the built package', async () => {
