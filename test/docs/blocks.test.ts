@@ -84,7 +84,7 @@ describe('the rules refuse broken blocks and links', () => {
     assert.match(problemsOf(block('sh', 'node --test test/nowhere/*.test.ts\n'))[0]!, /test\/nowhere\/\*\.test\.ts does not exist/);
     assert.match(problemsOf(block('sh', 'envsubst < deploy/nginx/missing.conf\n'))[0]!, /deploy\/nginx\/missing\.conf does not exist/);
     // And what is right passes: settings, placeholders, scripts, globs, a shell variable, a comment.
-    assert.deepEqual(problemsOf(block('sh', 'TOKEN=$(npx keygate token --user a@example.com --base-url http://x)\nLISTEN=80 KEYGATE=k UPSTREAM=u envsubst < deploy/nginx/keygate.conf # fill\nAUDIENCE=https://a SCOPE="openid email" npm start\nnode --import tsx --test test/docs/*.test.ts && npm run bench\n')), []);
+    assert.deepEqual(problemsOf(block('sh', 'TOKEN=$(npx keygate token --user a@example.com --base-url http://x)\nLISTEN=80 KEYGATE=k APP_ADDRESS=u envsubst < deploy/nginx/keygate.conf # fill\nAUDIENCE=https://a SCOPE="openid email" npm start\nnode --import tsx --test test/docs/*.test.ts && npm run bench\n')), []);
   });
 
   it('json, yaml, nginx and an unknown info string', () => {

@@ -41,7 +41,7 @@ export function checkYaml(block: Block): string[] {
 }
 
 /** Placeholder values as test/deploy gives them, so a block copied from deploy/ checks as the file does. */
-const PLACEHOLDERS = { LISTEN: '127.0.0.1:18080', KEYGATE: '127.0.0.1:14000', KEYGATE_PATH: '', UPSTREAM: '127.0.0.1:18000' };
+const PLACEHOLDERS = { LISTEN: '127.0.0.1:18080', KEYGATE: '127.0.0.1:14000', KEYGATE_PATH: '', APP_ADDRESS: '127.0.0.1:18000' };
 
 /** As test/helpers/edge-proxy.ts fills them (envsubst with named variables), without loading that helper's servers. */
 function fillPlaceholders(text: string, values: Record<string, string>): string {
@@ -71,7 +71,7 @@ export function checkCaddyfile(block: Block): string[] {
   try {
     mkdirSync(join(dir, 'data'));
     writeFileSync(join(dir, 'Caddyfile'), block.code);
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'data'), SITE: 'http://127.0.0.1:18080', CADDY_BIND: '127.0.0.1', CADDY_ADMIN: 'off', KEYGATE: '127.0.0.1:14000', KEYGATE_PATH: '', UPSTREAM: '127.0.0.1:18000' };
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'data'), SITE: 'http://127.0.0.1:18080', CADDY_BIND: '127.0.0.1', CADDY_ADMIN: 'off', KEYGATE: '127.0.0.1:14000', KEYGATE_PATH: '', APP_ADDRESS: '127.0.0.1:18000' };
     const result = spawnSync(CADDY, ['adapt', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { encoding: 'utf8', env, timeout: 20_000 });
     if (result.error) return [`${at(block)}: caddy: cannot run ${CADDY} (${result.error.message})`];
     return result.status === 0 ? [] : [`${at(block)}: caddy adapt: ${result.stderr.trim().split('\n').pop()}`];

@@ -71,7 +71,7 @@ export async function startNginx(targets: ProxyTargets): Promise<RunningProxy> {
     LISTEN: `127.0.0.1:${port}`,
     KEYGATE: targets.keygate,
     KEYGATE_PATH: targets.keygatePath ?? '',
-    UPSTREAM: targets.upstream,
+    APP_ADDRESS: targets.upstream,
   });
   const dir = mkdtempSync(join(tmpdir(), 'keygate-nginx-'));
   writeFileSync(join(dir, 'keygate.conf'), site);
@@ -108,7 +108,7 @@ export async function startCaddy(targets: ProxyTargets): Promise<RunningProxy> {
     CADDY_ADMIN: 'off',
     KEYGATE: targets.keygate,
     KEYGATE_PATH: targets.keygatePath ?? '',
-    UPSTREAM: targets.upstream,
+    APP_ADDRESS: targets.upstream,
     // Caddy's own storage, away from the user's home.
     HOME: dir,
     XDG_DATA_HOME: join(dir, 'data'),
