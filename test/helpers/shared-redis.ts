@@ -10,6 +10,7 @@ import { startDevIdp, type RunningDevIdp } from '../../src/dev-idp/index.js';
 import { startKeygate, type RunningKeygate } from '../../src/server.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { freePort } from './net.js';
+import { TestRedis } from './redis.js';
 
 export const CLIENT_ID = 'keygate-shared';
 export const CLIENT_SECRET = 'test-fixture-client-secret-not-a-real-credential';
@@ -123,4 +124,35 @@ export async function until(base: URL, token: string, status: number, ms = 3_000
     answer = await callProtected(base, token);
   }
   return answer;
+}
+
+/** Two instances, A and B, on one fresh redis-server and one provider, both started with the same extra `env`. */
+export interface InstancePair {
+  redis: TestRedis;
+  idp: RunningDevIdp;
+  a: Instance;
+  b: Instance;
+  /** Stops both instances, the provider and the redis-server. */
+  close(): Promise<void>;
+}
+
+export async function startPair(env: Record<string, string> = {}): Promise<InstancePair> {
+  const redis = await TestRedis.start();
+  const started: Array<{ close(): Promise<void> }> = [];
+  const close = async () => {
+    for (const part of started.reverse()) await part.close();
+    await redis.stop();
+  };
+  try {
+    const setup = await sharedSetup(2);
+    started.push(setup.idp);
+    const a = await setup.startInstance(0, redis.url, env);
+    started.push(a);
+    const b = await setup.startInstance(1, redis.url, env);
+    started.push(b);
+    return { redis, idp: setup.idp, a, b, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

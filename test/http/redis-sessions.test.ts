@@ -3,8 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { Agent, findForm } from '../helpers/agent.js';
 import { loginAs } from '../helpers/keygate.js';
-import { TestRedis } from '../helpers/redis.js';
-import { callProtected, sharedSetup, until, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
+import { callProtected, startPair, until, type Instance, type InstancePair } from '../helpers/shared-redis.js';
 
 /** The same browser behind a load balancer: the session cookie of A is presented to B as well. */
 function shareCookies(agent: Agent, from: URL, to: URL): void {
@@ -19,23 +18,15 @@ async function refresh(agent: Agent, base: URL) {
 }
 
 describe('refresh, log out everywhere and back-channel logout across two instances sharing one Redis', () => {
-  let redis: TestRedis;
-  let setup: SharedSetup;
+  let pair: InstancePair;
   let a: Instance;
   let b: Instance;
 
   before(async () => {
-    redis = await TestRedis.start();
-    setup = await sharedSetup(2);
-    a = await setup.startInstance(0, redis.url, { REFRESH: 'true' });
-    b = await setup.startInstance(1, redis.url, { REFRESH: 'true' });
+    pair = await startPair({ REFRESH: 'true' });
+    ({ a, b } = pair);
   });
-  after(async () => {
-    await a?.close();
-    await b?.close();
-    await setup?.idp.close();
-    await redis?.stop();
-  });
+  after(async () => pair?.close());
 
   it('concurrent refreshes of one session on A and B run one at a time (Redis lock): the grant survives rotation', async () => {
     const agent = new Agent();
@@ -74,7 +65,7 @@ describe('refresh, log out everywhere and back-channel logout across two instanc
     const { token } = await loginAs(agent, b.base, 'alice@example.com', 'alice');
     assert.equal((await callProtected(b.base, token)).status, 200);
     // Log out at the provider only; it notifies A (its back-channel logout URI), which revokes through Redis.
-    const { response, url } = await agent.follow(new URL(`${setup.idp.issuer}/session/end`));
+    const { response, url } = await agent.follow(new URL(`${pair.idp.issuer}/session/end`));
     const form = findForm(await response.text(), '/session/end/confirm', url);
     const done = await agent.submit(form.action, { ...form.fields, logout: 'yes' });
     await done.response.arrayBuffer();

@@ -2,29 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../helpers/agent.js';
 import { loginAs } from '../helpers/keygate.js';
-import { TestRedis } from '../helpers/redis.js';
-import { callProtected, sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
+import { callProtected, startPair, type Instance, type InstancePair } from '../helpers/shared-redis.js';
 
 const ADMIN = { ADMIN_USERS: 'alice@example.com' };
 
 describe('sessions and administration on two Keygate instances sharing one Redis', () => {
-  let redis: TestRedis;
-  let setup: SharedSetup;
+  let pair: InstancePair;
   let a: Instance;
   let b: Instance;
 
   before(async () => {
-    redis = await TestRedis.start();
-    setup = await sharedSetup(2);
-    a = await setup.startInstance(0, redis.url, ADMIN);
-    b = await setup.startInstance(1, redis.url, ADMIN);
+    pair = await startPair(ADMIN);
+    ({ a, b } = pair);
   });
-  after(async () => {
-    await a?.close();
-    await b?.close();
-    await setup?.idp.close();
-    await redis?.stop();
-  });
+  after(async () => pair?.close());
 
   it('SV-09 an administrator\'s logout-all on A ends the user\'s sessions on B at once: B\'s next /protected is 401', async () => {
     const admin = await loginAs(new Agent(), a.base, 'alice@example.com', 'alice');

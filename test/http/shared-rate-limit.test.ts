@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startDevKeygate, type TestKeygate } from '../helpers/keygate.js';
 import { TestRedis } from '../helpers/redis.js';
-import { sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
+import { startPair, type Instance, type InstancePair } from '../helpers/shared-redis.js';
 
 const get = (base: URL, path: string, headers: Record<string, string> = {}) =>
   fetch(new URL(path, base), { headers, redirect: 'manual' }).then(async (r) => {
@@ -23,24 +23,16 @@ async function eventually(base: URL, path: string, headers: Record<string, strin
 }
 
 describe('rate limits shared through the Redis store: two instances, one real redis-server', () => {
-  let redis: TestRedis;
-  let setup: SharedSetup;
+  let pair: InstancePair;
   let a: Instance;
   let b: Instance;
 
   before(async () => {
-    redis = await TestRedis.start();
-    setup = await sharedSetup(2);
     const env = { RATE_LIMIT_LOGIN: '4/1m', RATE_LIMIT_BEARER_FAILURES: '3/1m' };
-    a = await setup.startInstance(0, redis.url, env);
-    b = await setup.startInstance(1, redis.url, env);
+    pair = await startPair(env);
+    ({ a, b } = pair);
   });
-  after(async () => {
-    await a?.close();
-    await b?.close();
-    await setup?.idp.close();
-    await redis?.stop();
-  });
+  after(async () => pair?.close());
 
   it('EH-01 /login over RATE_LIMIT_LOGIN counted across instances: the 5th login is 429 on either', async () => {
     // Per process, each instance would allow 4 (8 in all); shared, the 4 are for both together.

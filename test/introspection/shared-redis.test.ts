@@ -2,28 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../helpers/agent.js';
 import { loginAs } from '../helpers/keygate.js';
-import { TestRedis } from '../helpers/redis.js';
-import { logoutWithToken, sharedSetup, type Instance, type SharedSetup } from '../helpers/shared-redis.js';
+import { logoutWithToken, startPair, type Instance, type InstancePair } from '../helpers/shared-redis.js';
 import { CLIENTS_ENV, introspect, tokenForm } from './helpers.js';
 
 describe('introspection on two Keygate instances sharing one real Redis', () => {
-  let redis: TestRedis;
-  let setup: SharedSetup;
+  let pair: InstancePair;
   let a: Instance;
   let b: Instance;
 
   before(async () => {
-    redis = await TestRedis.start();
-    setup = await sharedSetup(2);
-    a = await setup.startInstance(0, redis.url, { INTROSPECTION_CLIENTS: CLIENTS_ENV });
-    b = await setup.startInstance(1, redis.url, { INTROSPECTION_CLIENTS: CLIENTS_ENV });
+    pair = await startPair({ INTROSPECTION_CLIENTS: CLIENTS_ENV });
+    ({ a, b } = pair);
   });
-  after(async () => {
-    await a?.close();
-    await b?.close();
-    await setup?.idp.close();
-    await redis?.stop();
-  });
+  after(async () => pair?.close());
 
   it('IN-18 a logout on A makes B answer {"active": false} for that token (within a second, polled)', async () => {
     const { token } = await loginAs(new Agent(), a.base, 'alice@example.com', 'alice');
