@@ -3,7 +3,7 @@
  * Keygate runs as `npm start` runs it (the built CLI, memory store, REQUIRE_SESSION=false, provider mode against the
  * fake issuer; see bench/lib/keygate.ts). BENCH_PROFILE_SERVER (keygate; or a peer of bench/servers, e.g.
  * fastify-jose); BENCH_PROFILE_TOKENS=1 (default) or 10000; BENCH_DURATION seconds (default 10); TOKEN_CACHE_SIZE
- * passes through; BENCH_PROFILE_DIR keeps the .cpuprofile there (for Chrome DevTools) instead of deleting it.
+ * passes through; BENCH_PROFILE_PATH (default /protected; /auth asks as nginx does); BENCH_PROFILE_DIR keeps the .cpuprofile there (for Chrome DevTools) instead of deleting it.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ interface ProfileNode {
 
 const count = Number(process.env.BENCH_PROFILE_TOKENS ?? 1);
 const seconds = Number(process.env.BENCH_DURATION ?? 10);
+const path = process.env.BENCH_PROFILE_PATH ?? '/protected';
 const dir = mkdtempSync(join(tmpdir(), 'keygate-profile-'));
 const issuer = await startFakeIssuer();
 const fixture = makeFixture(issuer.issuer, count);
@@ -39,13 +40,21 @@ if (serverName === 'keygate') {
 } else {
   server = await startServer(serverName, { BENCH_FIXTURE: dir, ...(cacheSize !== undefined ? { TOKEN_CACHE_SIZE: cacheSize } : {}) }, profileArgs);
 }
-const check = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
-if (check.status !== 200) throw new Error(`Keygate answered ${check.status}: ${await check.text()}`);
 const tokensFile = join(dir, count === 1 ? 'token1.txt' : 'tokens.txt');
-await runWrk(server.port, tokensFile, 2, 50);
-const result = await runWrk(server.port, tokensFile, seconds, 50);
-await server.stop();
-await issuer.close();
+let result;
+try {
+  // Keygate must accept the token (wrk counts refusals, but a profile of refusals is not the one wanted).
+  if (serverName === 'keygate') {
+    const check = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
+    if (check.status !== 200) throw new Error(`Keygate answered ${check.status}: ${await check.text()}`);
+  }
+  await runWrk(server.port, tokensFile, 2, 50, path);
+  result = await runWrk(server.port, tokensFile, seconds, 50, path);
+} finally {
+  // Also when wrk is missing or fails: the server must not outlive the profile run.
+  await server.stop();
+  await issuer.close();
+}
 
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('no .cpuprofile written');
@@ -60,7 +69,7 @@ for (const node of profile.nodes) {
   const name = `${functionName || '(anonymous)'} ${where}`.trim();
   self.set(name, (self.get(name) ?? 0) + hits);
 }
-console.log(`${serverName}, ${count} token(s), TOKEN_CACHE_SIZE=${process.env.TOKEN_CACHE_SIZE ?? '(default)'}: ${result.rps.toFixed(0)} req/s under --cpu-prof, ${result.statusErrors} non-2xx`);
+console.log(`${serverName} ${path}, ${count} token(s), TOKEN_CACHE_SIZE=${process.env.TOKEN_CACHE_SIZE ?? '(default)'}: ${result.rps.toFixed(0)} req/s under --cpu-prof, ${result.statusErrors} non-2xx`);
 console.log('self time  function');
 for (const [name, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.BENCH_PROFILE_TOP ?? 30))) {
   console.log(`${((100 * hits) / total).toFixed(1).padStart(8)}%  ${name}`);

@@ -56,6 +56,8 @@ export interface AssertionSubject {
 export interface AssertionSigner {
   /** An ES256 JWT: iss, aud (the upstream's origin), sub, email, iat, exp ≤ 60 s later. */
   sign(subject: AssertionSubject, audience: string): Promise<string>;
+  /** The assertion `sign` would hand out again without signing, or undefined (a synchronous look-up). */
+  cached(subject: AssertionSubject, audience: string): string | undefined;
   /** The public keys, as served at `/.well-known/jwks.json`. */
   readonly jwks: { keys: readonly JWK[] };
 }
@@ -69,6 +71,11 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
   const maxEntries = options.cacheSize ?? 20_000;
   const cache = new Map<string, { jwt: string; exp: number }>();
   const jwks = Object.freeze({ keys: Object.freeze(keys.map((k) => Object.freeze(k.jwk))) });
+
+  function cached(subject: AssertionSubject, audience: string): string | undefined {
+    const hit = cache.get(`${subject.key}\n${audience}`);
+    return hit !== undefined && hit.exp - Math.floor(now() / 1000) >= REUSE_MIN_LEFT ? hit.jwt : undefined;
+  }
 
   async function sign(subject: AssertionSubject, audience: string): Promise<string> {
     const seconds = Math.floor(now() / 1000);
@@ -90,5 +97,5 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
     return jwt;
   }
 
-  return Object.freeze({ sign, jwks });
+  return Object.freeze({ sign, cached, jwks });
 }

@@ -20,7 +20,7 @@ export interface EdgeRequest {
   /** The session id from Keygate's signed session cookie, when it carried a valid one (`Cookies.sessionId`). */
   sessionId: string | undefined;
   /** Extra requirements of this door (e.g. `/auth?scope=…`), checked after the matching rule's. */
-  policy?: CompiledPolicy;
+  policy?: CompiledPolicy | undefined;
 }
 
 /** Who was let in. `auth` is undefined on a public rule (nobody is identified there; `sub` and `email` are ''). */
@@ -81,6 +81,8 @@ const noCredentials = () =>
 export function createEdge(options: EdgeOptions): Edge {
   const { keygate } = options;
   const match = compileRules(options.rules);
+  // Where no rule matches (or a rule sets no policy): any logged-in user, compiled once.
+  const anyUser = keygate.policy();
 
   async function decide(request: EdgeRequest): Promise<EdgeDecision> {
     try {
@@ -88,7 +90,7 @@ export function createEdge(options: EdgeOptions): Edge {
       const path = normalisePath(request.uri);
       const rule = match(request.method, path);
       if (rule?.public) return { allow: { sub: '', email: '', auth: undefined, credential: 'none', path, rule: rule.index } };
-      const policy = both(rule?.policy ?? keygate.policy(), request.policy);
+      const policy = both(rule?.policy ?? anyUser, request.policy);
 
       // A Bearer Authorization header is the credential whenever there is one (as at /protected); the cookie
       // otherwise, also beside another scheme's header (Basic for the application), which the edge leaves alone.

@@ -18,7 +18,11 @@ const HOST = /^(?:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9]([a-z0-9-]{0,61
 function pick(rawHeaders: readonly string[]): Partial<Record<Name, string>> {
   const found: Partial<Record<Name, string>> = {};
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase();
+    const raw = rawHeaders[i]!;
+    // Every name of interest starts with x or h: others are skipped without a lower-cased copy.
+    const first = raw.charCodeAt(0) | 0x20;
+    if (first !== 0x78 && first !== 0x68) continue;
+    const name = raw.toLowerCase();
     if (!WANTED.has(name)) continue;
     if (found[name as Name] !== undefined) throw invalidRequest(`The ${name} header was sent more than once.`);
     found[name as Name] = rawHeaders[i + 1] ?? '';
@@ -69,11 +73,29 @@ export function originalRequest(rawHeaders: readonly string[], ownMethod: string
   const forwardedProto = h['x-forwarded-proto']?.toLowerCase();
   if (forwardedProto !== undefined && forwardedProto !== 'http' && forwardedProto !== 'https') throw invalidRequest('X-Forwarded-Proto must be http or https.');
   const host = (trusted ? forwardedHost : undefined) ?? (h.host ?? '').toLowerCase();
-  if (!HOST.test(host)) throw invalidRequest('X-Forwarded-Host (or Host) is missing or is not one host[:port].');
+  if (host !== forwardedHost && !HOST.test(host)) throw invalidRequest('X-Forwarded-Host (or Host) is missing or is not one host[:port].');
   const proto = (trusted ? forwardedProto : undefined) ?? fallbackProto;
-  try {
-    return { method, uri, origin: new URL(`${proto}://${host}`).origin };
-  } catch (error) {
-    throw invalidRequest('X-Forwarded-Host (or Host) is not a valid host[:port].', error);
+  return { method, uri, origin: originOf(proto, host) };
+}
+
+/** Origins already parsed (a proxy serves a handful of hosts; the map is bounded as Host is the client's). */
+const origins = new Map<string, string>();
+let last = { proto: '', host: '', origin: '' };
+
+function originOf(proto: string, host: string): string {
+  // Most requests name the same host as the one before: two comparisons, no new string to hash.
+  if (host === last.host && proto === last.proto) return last.origin;
+  const candidate = `${proto}://${host}`;
+  let origin = origins.get(candidate);
+  if (origin === undefined) {
+    try {
+      origin = new URL(candidate).origin;
+    } catch (error) {
+      throw invalidRequest('X-Forwarded-Host (or Host) is not a valid host[:port].', error);
+    }
+    if (origins.size >= 1024) origins.delete(origins.keys().next().value!);
+    origins.set(candidate, origin);
   }
+  last = { proto, host, origin };
+  return origin;
 }

@@ -13,13 +13,13 @@ import { clientErrorHandler } from './client-error.js';
 import { Cookies } from './cookies.js';
 import { installErrorBoundary } from './error-boundary.js';
 import { basePathOf, installBasePath } from './base-path.js';
-import { apiSecurityHeaders, securityHeaders } from './headers.js';
+import { apiSecurityHeaders, bareAnswers, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
 import { serverLoggerOptions } from './logger.js';
 import { installMetrics, type Metrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
 import { Sealer } from './seal.js';
-import { installProxy, isUpstreamAnswer } from '../proxy/index.js';
+import { installProxy } from '../proxy/index.js';
 import type { RouteContext } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { backchannelRoutes } from './routes/backchannel.js';
@@ -95,11 +95,11 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   // Computed once; a callback hook (no promise per request): this runs on every answer, /protected included.
-  // JSON answers get the API set (headers.ts says why it suffices); everything else the page set.
+  // JSON answers get the API set (headers.ts says why it suffices); everything else the page set; `bareAnswers` none.
   const pageHeaders = Object.entries(headers);
   const apiHeaders = Object.entries(apiSecurityHeaders(config));
   app.addHook('onSend', (_request, reply, payload, done) => {
-    if (isUpstreamAnswer(reply)) return done(null, payload);
+    if (bareAnswers.has(reply)) return done(null, payload);
     const type = reply.getHeader('content-type');
     const set = typeof type === 'string' && type.startsWith('application/json') ? apiHeaders : pageHeaders;
     for (const [name, value] of set) if (!reply.hasHeader(name)) reply.header(name, value);

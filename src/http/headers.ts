@@ -1,4 +1,19 @@
+import type { FastifyReply } from 'fastify';
 import type { ServerConfig } from '../config/types.js';
+
+/**
+ * Replies that get none of Keygate's security headers: answers that are not Keygate's own (the upstream's, in the
+ * proxy mode) and answers no browser renders (`/auth`'s empty 200 for the proxy, which sets its own cache-control).
+ * A route marks a reply while it still may be one, and unmarks it when it turns into an answer of Keygate's (an
+ * error). A symbol property of the reply, not a WeakSet: marking is on the hot path of `/auth` and the proxy.
+ */
+const BARE = Symbol('keygate.bareAnswer');
+type Marked = FastifyReply & { [BARE]?: boolean };
+export const bareAnswers = {
+  add: (reply: FastifyReply): void => void ((reply as Marked)[BARE] = true),
+  delete: (reply: FastifyReply): void => void ((reply as Marked)[BARE] = false),
+  has: (reply: FastifyReply): boolean => (reply as Marked)[BARE] === true,
+};
 
 type HeaderConfig = Pick<ServerConfig, 'issuerUrl' | 'secure'>;
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { hookRoutes } from './route-hooks.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUDIT_EVENTS, AUDIT_OUTCOMES } from '../audit/events.js';
 import type { SessionStore } from '../session/store.js';
@@ -31,9 +32,23 @@ export function metricsEndpointOf(app: FastifyInstance): MetricsEndpoint | undef
 export function installMetrics(app: FastifyInstance, store: SessionStore, options: { onPublicPort?: boolean } = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keygate_' });
-  // Counted in a plain Map on the hot path (one string key, one increment) and handed to prom-client at scrape time,
-  // instead of prom-client hashing a label object on every request.
-  const counts = new Map<string, { labels: { route: string; method: string; status: string }; value: number }>();
+  // Counted in plain Maps on the hot path (route, then method and status; no string is built) and handed to
+  // prom-client at scrape time, instead of prom-client hashing a label object on every request.
+  const series: Array<{ labels: { route: string; method: string; status: string }; value: number }> = [];
+  const counter = (route: string) => {
+    const byMethod = new Map<string, Map<number, { value: number }>>();
+    return (method: string, status: number) => {
+      let byStatus = byMethod.get(method);
+      if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+      const entry = byStatus.get(status);
+      if (entry !== undefined) entry.value++;
+      else {
+        const created = { labels: { route, method, status: String(status) }, value: 1 };
+        byStatus.set(status, created);
+        series.push(created);
+      }
+    };
+  };
   new Counter({
     name: 'keygate_http_requests_total',
     help: 'HTTP requests by route pattern, method and status.',
@@ -41,7 +56,7 @@ export function installMetrics(app: FastifyInstance, store: SessionStore, option
     registers: [registry],
     collect() {
       this.reset();
-      for (const { labels, value } of counts.values()) this.inc(labels, value);
+      for (const { labels, value } of series) this.inc(labels, value);
     },
   });
   const logins = new Counter({ name: 'keygate_logins_total', help: 'Finished logins by result.', labelNames: ['result'] as const, registers: [registry] });
@@ -86,12 +101,21 @@ export function installMetrics(app: FastifyInstance, store: SessionStore, option
     },
   });
 
+  // Each route counts its own answers, with its pattern known when it is declared (so the hot path never asks which
+  // route it is: `request.routeOptions` builds a new object each time); what no route took (404, a bad URL) is
+  // counted as `unmatched` by the one global hook, which only asks `is404`.
+  const byRoute = new Map<string, ReturnType<typeof counter>>();
+  const countFor = (route: string) => byRoute.get(route) ?? byRoute.set(route, counter(route)).get(route)!;
+  const unmatched = countFor('unmatched');
+  hookRoutes(app, 'onResponse', (route) => {
+    const count = countFor(route.url);
+    return (request, reply, done) => {
+      count(request.method, reply.statusCode);
+      done();
+    };
+  });
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${route} ${request.method} ${reply.statusCode}`;
-    const entry = counts.get(key);
-    if (entry !== undefined) entry.value++;
-    else counts.set(key, { labels: { route, method: request.method, status: String(reply.statusCode) }, value: 1 });
+    if (request.is404) unmatched(request.method, reply.statusCode);
     done();
   });
   const endpoint: MetricsEndpoint = { contentType: registry.contentType, render: () => registry.metrics() };

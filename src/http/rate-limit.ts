@@ -1,5 +1,6 @@
 import { basePathOf } from './base-path.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hookRoutes, routeIs } from './route-hooks.js';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, onResponseHookHandler, RouteOptions } from 'fastify';
 import type { ServerConfig, RateLimit } from '../config/types.js';
 import { RateLimitedError } from '../errors.js';
 
@@ -132,9 +133,8 @@ export function installRateLimits(
   now: () => number,
   options: RateLimitOptions = {},
 ): void {
-  // Routes are declared under BASE_URL's path: compare without it.
-  const prefixLength = basePathOf(config).length;
-  const route = (request: FastifyRequest) => request.routeOptions.url?.slice(prefixLength);
+  // Routes are declared under BASE_URL's path.
+  const prefix = basePathOf(config);
   let lastFault = -Infinity;
   const fault = (error: unknown) => {
     if (now() - lastFault < 60_000) return;
@@ -153,23 +153,24 @@ export function installRateLimits(
     );
   };
 
-  // Callback hooks, not async ones: they run on every request, /protected included (the hot path).
-  app.addHook('onRequest', (request, _reply, done) => {
-    const path = route(request);
-    if (path === '/login' && login) return counted(request, done, login, 'logins');
-    if (path === '/callback' && callback) return counted(request, done, callback, 'login responses');
-    if (path === '/protected' && failures && request.method !== 'OPTIONS') {
-      const wait = failures.local.blocked(request.ip);
-      if (wait !== undefined) return done(new RateLimitedError(wait, 'failed token attempts'));
-    }
-    done();
-  });
+  // Callback hooks, not async ones, and only on the routes they count (hookRoutes): /protected is the hot path.
+  if (login) hookRoutes(app, 'onRequest', (route) => (routeIs(route, `${prefix}/login`) ? (request, _reply, done) => counted(request, done, login, 'logins') : undefined));
+  if (callback) {
+    hookRoutes(app, 'onRequest', (route) => (routeIs(route, `${prefix}/callback`) ? (request, _reply, done) => counted(request, done, callback, 'login responses') : undefined));
+  }
   if (failures) {
-    app.addHook('onResponse', (request, reply, done) => {
-      if (route(request) === '/protected' && request.method !== 'OPTIONS' && (reply.statusCode === 401 || reply.statusCode === 400) && request.headers.authorization !== undefined) {
+    const isProtected = (route: RouteOptions) => routeIs(route, `${prefix}/protected`, ['OPTIONS']);
+    const refuseBlocked: onRequestHookHandler = (request, _reply, done) => {
+      const wait = request.method === 'OPTIONS' ? undefined : failures.local.blocked(request.ip);
+      done(wait === undefined ? undefined : new RateLimitedError(wait, 'failed token attempts'));
+    };
+    const countFailure: onResponseHookHandler = (request, reply, done) => {
+      if (request.method !== 'OPTIONS' && (reply.statusCode === 401 || reply.statusCode === 400) && request.headers.authorization !== undefined) {
         failures.record(request.ip);
       }
       done();
-    });
+    };
+    hookRoutes(app, 'onRequest', (route) => (isProtected(route) ? refuseBlocked : undefined));
+    hookRoutes(app, 'onResponse', (route) => (isProtected(route) ? countFailure : undefined));
   }
 }

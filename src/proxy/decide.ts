@@ -26,7 +26,7 @@ function authorizationOnly(rawHeaders: readonly string[]): string[] {
  * Returns the refusal as a `KeygateError` rather than throwing, so the door chooses between redirect and answer.
  */
 export function proxyDecider(ctx: RouteContext): (request: FastifyRequest) => Promise<Admitted | KeygateError> {
-  const { edge, assertions } = edgeParts(ctx);
+  const { edge, assertionFor } = edgeParts(ctx);
   const audience = ctx.config.baseUrl.origin;
   return async (request) => {
     const rawHeaders = request.raw.rawHeaders;
@@ -34,7 +34,8 @@ export function proxyDecider(ctx: RouteContext): (request: FastifyRequest) => Pr
     const decision = await edge.decide({ method: request.method, uri: request.url, rawHeaders, sessionId });
     if (decision instanceof KeygateError) return decision;
     const { allow } = decision;
-    const assertion = allow.auth === undefined ? '' : await assertions.sign({ sub: allow.sub, email: allow.email, key: allow.auth.token.key }, audience);
+    const pending = assertionFor(allow, audience);
+    const assertion = typeof pending === 'string' ? pending : await pending;
     return {
       allow,
       identity: { sub: allow.sub, email: allow.email, assertion },

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import replyFrom from '@fastify/reply-from';
 import { invalidRequest, KeygateError } from '../errors.js';
 import type { RouteContext } from '../http/context.js';
+import { bareAnswers } from '../http/headers.js';
 import { isNavigation, proxyDecider, type Admitted } from './decide.js';
 import { upstreamHeaders } from './headers.js';
 import { upgradeOf, type WebSocketDoor } from './websocket.js';
@@ -9,9 +10,6 @@ import { upgradeOf, type WebSocketDoor } from './websocket.js';
 /** Methods the proxy passes on. CONNECT and TRACE are not proxied (Fastify does not route them). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
-/** Replies whose headers and body are the upstream's: Keygate's page headers (its strict CSP…) stay off them. */
-const upstreamAnswers = new WeakSet<FastifyReply>();
-export const isUpstreamAnswer = (reply: FastifyReply): boolean => upstreamAnswers.has(reply);
 
 /** Timeouts, a cut connection and anything that is not HTTP from the upstream, as Keygate's own error codes. */
 function upstreamError(error: unknown): KeygateError {
@@ -75,20 +73,21 @@ export async function proxyRoutes(app: FastifyInstance, ctx: RouteContext, webso
 }
 
 function forward(request: FastifyRequest, reply: FastifyReply, admitted: Admitted, keygateCookies: ReadonlySet<string>, timeout: number): FastifyReply {
-  upstreamAnswers.add(reply);
+  // Headers and body are the upstream's: Keygate's page headers (its strict CSP…) stay off them.
+  bareAnswers.add(reply);
   try {
     // The normalised path is what was decided, so it is what the upstream is asked for (the query follows as sent).
     return reply.from(admitted.allow.path, {
       timeout,
       rewriteRequestHeaders: (req, headers) => upstreamHeaders(req as FastifyRequest, headers, admitted.identity, keygateCookies),
       onError: (r, { error }) => {
-        upstreamAnswers.delete(r as FastifyReply);
+        bareAnswers.delete(r as FastifyReply);
         r.send(upstreamError(error));
       },
     });
   } catch (error) {
     // reply-from refuses some paths itself (e.g. escapes it cannot decode): the client's mistake.
-    upstreamAnswers.delete(reply);
+    bareAnswers.delete(reply);
     throw invalidRequest('The path cannot be passed to the upstream.', error);
   }
 }

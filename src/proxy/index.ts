@@ -5,7 +5,6 @@ import { proxyRoutes } from './http.js';
 import { createSocketRegistry } from './registry.js';
 import { createWebSocketDoor, routeUpgrades } from './websocket.js';
 
-export { isUpstreamAnswer } from './http.js';
 
 /**
  * Reverse-proxy mode (`UPSTREAM`, docs/edge.md): registered at the root of the app, after Keygate's own routes, which

@@ -25,7 +25,8 @@ export interface BearerRequest {
 export function extractBearer(request: BearerRequest): string {
   const values: string[] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
-    if (request.rawHeaders[i]!.toLowerCase() === 'authorization') values.push(request.rawHeaders[i + 1] ?? '');
+    const name = request.rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') values.push(request.rawHeaders[i + 1] ?? '');
   }
   if (request.queryHasToken || request.bodyHasToken) {
     throw invalidRequest(
@@ -65,7 +66,10 @@ export interface AuthRequest {
  * empty) or `access_token` in the query or body. Only a request without any of them may pass as anonymous.
  */
 export function hasCredentials(request: AuthRequest): boolean {
-  for (let i = 0; i < request.rawHeaders.length; i += 2) if (request.rawHeaders[i]!.toLowerCase() === 'authorization') return true;
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') return true;
+  }
   return carriesToken(request.query) || carriesToken(request.body);
 }
 

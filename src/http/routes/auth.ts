@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAssertionSigner, type AssertionSigner } from '../../edge/assertion.js';
-import { authorizationKind, createEdge, type Edge } from '../../edge/decide.js';
-import { originalRequest } from '../../edge/forwarded.js';
+import { authorizationKind, createEdge, type Edge, type EdgeIdentity } from '../../edge/decide.js';
+import { originalRequest, type ForwardedOptions } from '../../edge/forwarded.js';
 import { invalidRequest, KeygateError, PolicyError } from '../../errors.js';
 import type { CompiledPolicy } from '../../policy/route.js';
 import type { RouteContext } from '../context.js';
+import { bareAnswers } from '../headers.js';
 import { trustedPeer } from '../trust.js';
 
 /** The methods `/auth` answers: a proxy may forward the original method as its own (nginx's subrequest does). */
@@ -16,6 +17,8 @@ export interface EdgeParts {
   assertions: AssertionSigner;
   /** `iss` of the assertions: BASE_URL without a trailing slash. */
   issuer: string;
+  /** The identity assertion for an allowed request ('' on a public rule): a string when a recent one is reused. */
+  assertionFor(allow: EdgeIdentity, audience: string): string | Promise<string>;
 }
 
 const built = new WeakMap<RouteContext, EdgeParts>();
@@ -25,10 +28,17 @@ export function edgeParts(ctx: RouteContext): EdgeParts {
   let parts = built.get(ctx);
   if (parts === undefined) {
     const issuer = ctx.config.baseUrl.href.replace(/\/$/, '');
+    const assertions = createAssertionSigner({ secretKeys: ctx.config.secretKeys, issuer, now: ctx.now });
     parts = {
       edge: createEdge({ keygate: ctx.keygate, rules: ctx.config.routes }),
-      assertions: createAssertionSigner({ secretKeys: ctx.config.secretKeys, issuer, now: ctx.now }),
+      assertions,
       issuer,
+      assertionFor(allow, audience) {
+        if (allow.auth === undefined) return '';
+        const subject = { sub: allow.sub, email: allow.email, key: allow.auth.token.key };
+        // Most requests reuse a recent assertion: no promise to wait for then.
+        return assertions.cached(subject, audience) ?? assertions.sign(subject, audience);
+      },
     };
     built.set(ctx, parts);
   }
@@ -93,7 +103,7 @@ const NO_QUERY: AuthQuery = { redirect: false, policy: undefined };
 
 /** Any method `/auth` (forward auth for nginx, Caddy, Traefik, Envoy) and `GET /.well-known/jwks.json`. */
 export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const { edge, assertions } = edgeParts(ctx);
+  const { edge, assertions, assertionFor } = edgeParts(ctx);
   const readQuery = queryReader(ctx);
   const fallbackProto = ctx.config.secure ? 'https' : 'http';
   const loginUrl = new URL(`${ctx.config.baseUrl.pathname.replace(/\/$/, '')}/login`, ctx.config.baseUrl);
@@ -109,6 +119,8 @@ export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promi
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
     const trusted = trustedPeer(ctx.config.trustProxy);
+    // Without TRUST_PROXY the peer's address is not even looked up.
+    const trustsSome = ctx.config.trustProxy !== false;
     const authPath = `${ctx.config.baseUrl.pathname.replace(/\/$/, '')}/auth`;
 
     /**
@@ -117,16 +129,15 @@ export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promi
      */
     const handler = (fromPath: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
       const query = fromPath ? NO_QUERY : readQuery(request.url);
-      const original = originalRequest(request.raw.rawHeaders, request.method, fallbackProto, {
-        trustForwarded: trusted(request.raw.socket?.remoteAddress),
-        ...(fromPath ? { uriFromPath: request.url.slice(authPath.length) } : {}),
-      });
+      const forwarded: ForwardedOptions = { trustForwarded: trustsSome && trusted(request.raw.socket?.remoteAddress) };
+      if (fromPath) forwarded.uriFromPath = request.url.slice(authPath.length);
+      const original = originalRequest(request.raw.rawHeaders, request.method, fallbackProto, forwarded);
       const decision = await edge.decide({
         method: original.method,
         uri: original.uri,
         rawHeaders: request.raw.rawHeaders,
         sessionId: ctx.cookies.sessionId(request),
-        ...(query.policy ? { policy: query.policy } : {}),
+        policy: query.policy,
       });
       if (decision instanceof KeygateError) {
         if (query.redirect && decision.status === 401 && isNavigation(request, original.method)) {
@@ -137,16 +148,19 @@ export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promi
         throw decision;
       }
       const { allow } = decision;
-      const assertion = allow.auth === undefined ? '' : await assertions.sign({ sub: allow.sub, email: allow.email, key: allow.auth.token.key }, original.origin);
+      const pending = assertionFor(allow, original.origin);
+      const assertion = typeof pending === 'string' ? pending : await pending;
+      // Read by the proxy, never rendered: no security headers but cache-control (headers.ts, `bareAnswers`).
+      bareAnswers.add(reply);
       return reply
-        .code(200)
         .header('cache-control', 'no-store')
         .header('x-auth-request-user', headerSafe(allow.sub))
         .header('x-auth-request-email', headerSafe(allow.email))
         .header('x-keygate-assertion', assertion)
         .send();
     };
-    scope.route({ method: METHODS, url: '/auth', config: { errorFormat: 'json' }, handler: handler(false) });
-    scope.route({ method: METHODS, url: '/auth/*', config: { errorFormat: 'json' }, handler: handler(true) });
+    const config = { errorFormat: 'json' } as const;
+    scope.route({ method: METHODS, url: '/auth', config, handler: handler(false) });
+    scope.route({ method: METHODS, url: '/auth/*', config, handler: handler(true) });
   });
 }
