@@ -29,7 +29,7 @@ const fixture = makeFixture(issuer.issuer, count);
 issuer.setJwks(fixture.jwks);
 writeFixture(dir, fixture);
 const serverName = process.env.BENCH_PROFILE_SERVER ?? 'keygate';
-const profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const cacheSize = process.env.TOKEN_CACHE_SIZE;
 let server;
 if (serverName === 'keygate') {

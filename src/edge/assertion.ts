@@ -69,18 +69,38 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
   if (signing === undefined) throw new TypeError('createAssertionSigner: at least one secret key is needed');
   const now = options.now ?? Date.now;
   const maxEntries = options.cacheSize ?? 20_000;
-  const cache = new Map<string, { jwt: string; exp: number }>();
+  // Audience, then credential: both strings are the same objects request after request (the origin's memo, the
+  // verified token's key), so a look-up hashes nothing new. Bounded in total; the oldest audience's oldest go first.
+  const cache = new Map<string, Map<string, { jwt: string; exp: number }>>();
+  let size = 0;
   const jwks = Object.freeze({ keys: Object.freeze(keys.map((k) => Object.freeze(k.jwk))) });
 
   function cached(subject: AssertionSubject, audience: string): string | undefined {
-    const hit = cache.get(`${subject.key}\n${audience}`);
+    const hit = cache.get(audience)?.get(subject.key);
     return hit !== undefined && hit.exp - Math.floor(now() / 1000) >= REUSE_MIN_LEFT ? hit.jwt : undefined;
+  }
+
+  function remember(audience: string, key: string, entry: { jwt: string; exp: number }): void {
+    let byKey = cache.get(audience);
+    if (byKey === undefined) cache.set(audience, (byKey = new Map()));
+    if (byKey.delete(key)) size--;
+    // Full: the oldest entry of the oldest audience goes (an audience left empty goes with it).
+    for (const [oldestAudience, oldest] of cache) {
+      if (size < maxEntries) break;
+      const first = oldest.keys().next();
+      if (!first.done) {
+        oldest.delete(first.value);
+        size--;
+      }
+      if (oldest.size === 0 && oldest !== byKey) cache.delete(oldestAudience);
+    }
+    byKey.set(key, entry);
+    size++;
   }
 
   async function sign(subject: AssertionSubject, audience: string): Promise<string> {
     const seconds = Math.floor(now() / 1000);
-    const cacheKey = `${subject.key}\n${audience}`;
-    const hit = cache.get(cacheKey);
+    const hit = cache.get(audience)?.get(subject.key);
     if (hit !== undefined && hit.exp - seconds >= REUSE_MIN_LEFT) return hit.jwt;
     const exp = seconds + ASSERTION_LIFETIME;
     const jwt = await new SignJWT({ email: subject.email })
@@ -91,9 +111,7 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
       .setIssuedAt(seconds)
       .setExpirationTime(exp)
       .sign(signing!.privateKey);
-    if (hit === undefined && cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
-    cache.delete(cacheKey);
-    cache.set(cacheKey, { jwt, exp });
+    remember(audience, subject.key, { jwt, exp });
     return jwt;
   }
 

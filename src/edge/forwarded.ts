@@ -12,6 +12,8 @@ export interface OriginalRequest {
 const NAMES = ['x-forwarded-method', 'x-original-method', 'x-forwarded-uri', 'x-original-uri', 'x-forwarded-host', 'x-forwarded-proto', 'host'] as const;
 type Name = (typeof NAMES)[number];
 const WANTED: ReadonlySet<string> = new Set(NAMES);
+/** Lengths of the wanted names (4 and 14–18): any other header is passed over without a lower-cased copy. */
+const LENGTHS = new Set(NAMES.map((name) => name.length));
 const HOST = /^(?:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 
 /** Each header of interest once at most: a repeated one (a client's copy beside the proxy's) is ambiguous. */
@@ -19,9 +21,7 @@ function pick(rawHeaders: readonly string[]): Partial<Record<Name, string>> {
   const found: Partial<Record<Name, string>> = {};
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const raw = rawHeaders[i]!;
-    // Every name of interest starts with x or h: others are skipped without a lower-cased copy.
-    const first = raw.charCodeAt(0) | 0x20;
-    if (first !== 0x78 && first !== 0x68) continue;
+    if (!LENGTHS.has(raw.length)) continue;
     const name = raw.toLowerCase();
     if (!WANTED.has(name)) continue;
     if (found[name as Name] !== undefined) throw invalidRequest(`The ${name} header was sent more than once.`);

@@ -58,6 +58,21 @@ describe('identity assertion keys', () => {
     assert.notEqual(await signer.sign({ ...subject, key: '1' }, 'https://app.example'), one, '"1" was evicted and signed anew');
     assert.notEqual(await signer.sign({ ...subject, key: '2' }, 'https://app.example'), two, '"2" was evicted by the new "1"');
   });
+
+  it('the bound holds across audiences: the oldest audience gives up its oldest entry first', async () => {
+    let now = 1_700_000_000_000;
+    const signer = createAssertionSigner({ secretKeys: [A], issuer: 'https://kg.example', cacheSize: 2, now: () => now });
+    const a1 = await signer.sign({ ...subject, key: '1' }, 'https://a.example');
+    const b1 = await signer.sign({ ...subject, key: '1' }, 'https://b.example');
+    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://a.example'), a1);
+    const c1 = await signer.sign({ ...subject, key: '1' }, 'https://c.example');
+    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://a.example'), undefined, 'the oldest audience lost its entry');
+    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://b.example'), b1);
+    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://c.example'), c1);
+    now += 1_000;
+    assert.notEqual(await signer.sign({ ...subject, key: '1' }, 'https://a.example'), a1, 'signed anew');
+    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://b.example'), undefined, 'b, now the oldest, made room');
+  });
 });
 
 describe('allowedAbsoluteUrl (ALLOWED_REDIRECT_HOSTS)', () => {
