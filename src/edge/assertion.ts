@@ -1,5 +1,5 @@
-import { createECDH, createHash, createPrivateKey, hkdfSync, type KeyObject } from 'node:crypto';
-import { SignJWT, type JWK } from 'jose';
+import { createECDH, createHash, createPrivateKey, hkdfSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 
 /** Longest life of an identity assertion, in seconds (the upstream sees a fresh one on every request anyway). */
 export const ASSERTION_LIFETIME = 60;
@@ -54,31 +54,34 @@ export interface AssertionSubject {
 }
 
 export interface AssertionSigner {
-  /** An ES256 JWT: iss, aud (the upstream's origin), sub, email, iat, exp ≤ 60 s later. */
-  sign(subject: AssertionSubject, audience: string): Promise<string>;
-  /** The assertion `sign` would hand out again without signing, or undefined (a synchronous look-up). */
-  cached(subject: AssertionSubject, audience: string): string | undefined;
+  /** An ES256 JWT: iss, aud (the upstream's origin), sub, email, iat, exp ≤ 60 s later. Synchronous (see below). */
+  sign(subject: AssertionSubject, audience: string): string;
   /** The public keys, as served at `/.well-known/jwks.json`. */
   readonly jwks: { keys: readonly JWK[] };
 }
 
-/** Signs identity assertions for upstreams, reusing one per (credential, audience) for a few seconds. */
+/**
+ * Signs identity assertions for upstreams, reusing one per (credential, audience) for a few seconds.
+ *
+ * The JWS is put together here and signed by node:crypto (`dsaEncoding: 'ieee-p1363'`: R || S, as RFC 7518 §3.4
+ * wants), not by jose's `SignJWT`: on Node 20 jose signs through WebCrypto, a promise and a thread-pool job per
+ * assertion, about 130 µs against 35–50 µs here (measured with 5,000 signatures each), and every credential's
+ * assertion is signed again each 30 s. What is signed is fixed and ours (header and claims below); the tests verify
+ * every assertion with jose (`jwtVerify` against the published JWKS), as an upstream does.
+ */
 export function createAssertionSigner(options: AssertionSignerOptions): AssertionSigner {
   const keys = options.secretKeys.map(deriveAssertionKey);
   const signing = keys[0];
   if (signing === undefined) throw new TypeError('createAssertionSigner: at least one secret key is needed');
   const now = options.now ?? Date.now;
+  const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: signing.kid, typ: 'JWT' })).toString('base64url');
+  const privateKey = signing.privateKey;
   const maxEntries = options.cacheSize ?? 20_000;
   // Audience, then credential: both strings are the same objects request after request (the origin's memo, the
   // verified token's key), so a look-up hashes nothing new. Bounded in total; the oldest audience's oldest go first.
   const cache = new Map<string, Map<string, { jwt: string; exp: number }>>();
   let size = 0;
   const jwks = Object.freeze({ keys: Object.freeze(keys.map((k) => Object.freeze(k.jwk))) });
-
-  function cached(subject: AssertionSubject, audience: string): string | undefined {
-    const hit = cache.get(audience)?.get(subject.key);
-    return hit !== undefined && hit.exp - Math.floor(now() / 1000) >= REUSE_MIN_LEFT ? hit.jwt : undefined;
-  }
 
   function remember(audience: string, key: string, entry: { jwt: string; exp: number }): void {
     let byKey = cache.get(audience);
@@ -98,22 +101,18 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
     size++;
   }
 
-  async function sign(subject: AssertionSubject, audience: string): Promise<string> {
+  function sign(subject: AssertionSubject, audience: string): string {
     const seconds = Math.floor(now() / 1000);
     const hit = cache.get(audience)?.get(subject.key);
     if (hit !== undefined && hit.exp - seconds >= REUSE_MIN_LEFT) return hit.jwt;
     const exp = seconds + ASSERTION_LIFETIME;
-    const jwt = await new SignJWT({ email: subject.email })
-      .setProtectedHeader({ alg: 'ES256', kid: signing!.kid, typ: 'JWT' })
-      .setIssuer(options.issuer)
-      .setAudience(audience)
-      .setSubject(subject.sub)
-      .setIssuedAt(seconds)
-      .setExpirationTime(exp)
-      .sign(signing!.privateKey);
+    const claims = { iss: options.issuer, aud: audience, sub: subject.sub, email: subject.email, iat: seconds, exp };
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const signature = cryptoSign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const jwt = `${input}.${signature.toString('base64url')}`;
     remember(audience, subject.key, { jwt, exp });
     return jwt;
   }
 
-  return Object.freeze({ sign, cached, jwks });
+  return Object.freeze({ sign, jwks });
 }

@@ -34,8 +34,7 @@ export function proxyDecider(ctx: RouteContext): (request: FastifyRequest) => Pr
     const decision = await edge.decide({ method: request.method, uri: request.url, rawHeaders, sessionId });
     if (decision instanceof KeygateError) return decision;
     const { allow } = decision;
-    const pending = assertionFor(allow, audience);
-    const assertion = typeof pending === 'string' ? pending : await pending;
+    const assertion = assertionFor(allow, audience);
     return {
       allow,
       identity: { sub: allow.sub, email: allow.email, assertion },

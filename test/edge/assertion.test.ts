@@ -59,19 +59,19 @@ describe('identity assertion keys', () => {
     assert.notEqual(await signer.sign({ ...subject, key: '2' }, 'https://app.example'), two, '"2" was evicted by the new "1"');
   });
 
-  it('the bound holds across audiences: the oldest audience gives up its oldest entry first', async () => {
+  it('the bound holds across audiences: the oldest audience gives up its oldest entry first', () => {
     let now = 1_700_000_000_000;
     const signer = createAssertionSigner({ secretKeys: [A], issuer: 'https://kg.example', cacheSize: 2, now: () => now });
-    const a1 = await signer.sign({ ...subject, key: '1' }, 'https://a.example');
-    const b1 = await signer.sign({ ...subject, key: '1' }, 'https://b.example');
-    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://a.example'), a1);
-    const c1 = await signer.sign({ ...subject, key: '1' }, 'https://c.example');
-    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://a.example'), undefined, 'the oldest audience lost its entry');
-    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://b.example'), b1);
-    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://c.example'), c1);
-    now += 1_000;
-    assert.notEqual(await signer.sign({ ...subject, key: '1' }, 'https://a.example'), a1, 'signed anew');
-    assert.equal(signer.cached({ ...subject, key: '1' }, 'https://b.example'), undefined, 'b, now the oldest, made room');
+    const one = { ...subject, key: '1' };
+    const a1 = signer.sign(one, 'https://a.example');
+    const b1 = signer.sign(one, 'https://b.example');
+    assert.equal(signer.sign(one, 'https://a.example'), a1, 'both fit');
+    now += 1_000; // a new signature differs from the old one (iat, exp)
+    const c1 = signer.sign(one, 'https://c.example');
+    assert.equal(signer.sign(one, 'https://b.example'), b1, 'b kept');
+    assert.equal(signer.sign(one, 'https://c.example'), c1, 'c kept');
+    assert.notEqual(signer.sign(one, 'https://a.example'), a1, 'a, the oldest audience, lost its entry to c and was signed anew');
+    assert.notEqual(signer.sign(one, 'https://b.example'), b1, 'b, then the oldest, made room for the new a');
   });
 });
 

@@ -17,8 +17,8 @@ export interface EdgeParts {
   assertions: AssertionSigner;
   /** `iss` of the assertions: BASE_URL without a trailing slash. */
   issuer: string;
-  /** The identity assertion for an allowed request ('' on a public rule): a string when a recent one is reused. */
-  assertionFor(allow: EdgeIdentity, audience: string): string | Promise<string>;
+  /** The identity assertion for an allowed request ('' on a public rule). */
+  assertionFor(allow: EdgeIdentity, audience: string): string;
 }
 
 const built = new WeakMap<RouteContext, EdgeParts>();
@@ -33,12 +33,7 @@ export function edgeParts(ctx: RouteContext): EdgeParts {
       edge: createEdge({ keygate: ctx.keygate, rules: ctx.config.routes }),
       assertions,
       issuer,
-      assertionFor(allow, audience) {
-        if (allow.auth === undefined) return '';
-        const subject = { sub: allow.sub, email: allow.email, key: allow.auth.token.key };
-        // Most requests reuse a recent assertion: no promise to wait for then.
-        return assertions.cached(subject, audience) ?? assertions.sign(subject, audience);
-      },
+      assertionFor: (allow, audience) => (allow.auth === undefined ? '' : assertions.sign({ sub: allow.sub, email: allow.email, key: allow.auth.token.key }, audience)),
     };
     built.set(ctx, parts);
   }
@@ -148,8 +143,7 @@ export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promi
         throw decision;
       }
       const { allow } = decision;
-      const pending = assertionFor(allow, original.origin);
-      const assertion = typeof pending === 'string' ? pending : await pending;
+      const assertion = assertionFor(allow, original.origin);
       // Read by the proxy, never rendered: no security headers but cache-control (headers.ts, `bareAnswers`).
       bareAnswers.add(reply);
       return reply
