@@ -99,6 +99,9 @@ const peer = (id: string, label: string, server: string, scenarios: Scenario[], 
 const rows: Row[] = [
   peer('node-http', 'bare node:http (ceiling, no verification)', 'node-http', ['one']),
   peer('fastify', 'bare Fastify (ceiling, no verification)', 'fastify-bare', ['one']),
+  // What a forward-auth answer costs before any verification: the same request as Keygate's /auth rows, answered with
+  // the same headers (for context: the /auth target is against bare Fastify, as /protected's).
+  { ...peer('fastify-auth-shape', "bare Fastify answering /auth's request with /auth's headers (no verification)", 'fastify-auth-shape', ['one']), path: '/auth', check: (port) => checkAuth(port, { path: '/auth', id: 'fastify-auth-shape' }) },
   peer('express-bearer', 'Express + express-oauth2-jwt-bearer', 'express-bearer', ['one', 'rotating']),
   peer('fastify-jwt', 'Fastify + @fastify/jwt (cache on)', 'fastify-jwt', ['one', 'rotating']),
   peer('fastify-jwt-nocache', 'Fastify + @fastify/jwt (cache off)', 'fastify-jwt', ['cold'], { BENCH_PEER_CACHE: '0' }),
@@ -205,7 +208,7 @@ async function checkIntrospect(port: number): Promise<void> {
 }
 
 /** A forward-auth row answers 200 with the user and an assertion for token 0, as wrk will ask. */
-async function checkAuth(port: number, row: Row): Promise<void> {
+async function checkAuth(port: number, row: Pick<Row, 'id' | 'path'>): Promise<void> {
   const response = await fetch(`http://127.0.0.1:${port}${row.path}`, {
     headers: { authorization: `Bearer ${fixture.tokens[0]}`, 'x-original-uri': '/api/orders?id=7', 'x-forwarded-uri': '/api/orders?id=7', 'x-forwarded-host': 'app.example.test', 'x-forwarded-proto': 'https' },
   });

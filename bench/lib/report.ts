@@ -56,6 +56,17 @@ export function report(input: ReportInput): string {
       other: Math.max(...list.map((s) => s.otherLoad)),
     };
   };
+  /**
+   * a's req/s over b's round by round (the two measured minutes apart, not the whole run apart), as median and range:
+   * a machine that speeds up or slows down during the run moves both figures of a round alike.
+   */
+  const paired = (aKey: string, bKey: string) => {
+    const a = samples.get(aKey);
+    const b = samples.get(bKey);
+    if (!a || !b || a.length !== b.length || a.length < 2) return '';
+    const r = a.map((s, i) => s.rps / b[i]!.rps);
+    return `; round by round ${median(r).toFixed(2)}× (${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
+  };
   const fastify = stat('one', 'fastify');
   const lines = [...input.heading, ''];
   lines.push('| scenario | server | req/s median (min–max) | p50 ms | p99 ms | RSS MB | CPU µs/req | × bare Fastify | others\' load, max |');
@@ -110,8 +121,13 @@ export function report(input: ReportInput): string {
     for (const scenario of ['one', 'rotating'] as const) {
       const k = stat(scenario, row.id);
       if (!k) continue;
-      if (goals) target(`${scenarios[scenario]}: ${row.label} / bare Fastify`, fastify ? k.rps / fastify.rps : undefined, 0.85, '×', false, byCpu(k, fastify));
-      else lines.push(`- ${scenarios[scenario]}: ${row.label} / bare Fastify: ${ratio(k.rps, fastify?.rps)}${byCpu(k, fastify)}`);
+      const extra = `${byCpu(k, fastify)}${paired(`${scenario}/${row.id}`, 'one/fastify')}`;
+      if (goals) target(`${scenarios[scenario]}: ${row.label} / bare Fastify`, fastify ? k.rps / fastify.rps : undefined, 0.85, '×', false, extra);
+      else lines.push(`- ${scenarios[scenario]}: ${row.label} / bare Fastify: ${ratio(k.rps, fastify?.rps)}${extra}`);
+      if (row.id === 'keygate-auth') {
+        const shape = stat('one', 'fastify-auth-shape');
+        if (shape) targets.push(`- ${scenarios[scenario]}: ${row.label} / bare Fastify answering /auth's shape (no target): ${ratio(k.rps, shape.rps)}${byCpu(k, shape)}${paired(`${scenario}/${row.id}`, 'one/fastify-auth-shape')}`);
+      }
     }
     // The cold row of the same server: keygate → keygate-nocache, keygate-redis@x → keygate-redis-nocache@x.
     const coldId = row.id.replace(/^keygate(-redis)?/, '$&-nocache');

@@ -4,7 +4,7 @@ import { KeygateError } from '../errors.js';
 /** How often open WebSockets are decided again: twice a second, so a login that ends closes its sockets within one. */
 export const RECHECK_MS = 500;
 /** Store outages tolerated (in rechecks) before the sockets it cannot vouch for are closed (fail closed). */
-const UNAVAILABLE_LIMIT = 10;
+export const UNAVAILABLE_LIMIT = 10;
 
 export interface OpenSocket {
   /** Closes both sides with a WebSocket close code and reason. */
