@@ -51,6 +51,11 @@ export class Cookies {
     return this.#transactionPrefix + createHash('sha256').update(state).digest('base64url').slice(0, 22);
   }
 
+  /** Whether a cookie of this name is one of Keygate's (the session cookie or a login transaction cookie). */
+  owns(name: string): boolean {
+    return name === this.session || this.#transactionName.test(name);
+  }
+
   /** The names of the transaction cookies the request carries, in header order; other names are ignored. */
   transactionNames(request: FastifyRequest): string[] {
     return Object.keys(request.cookies).filter((name) => this.#transactionName.test(name));

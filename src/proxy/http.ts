@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import replyFrom from '@fastify/reply-from';
 import { invalidRequest, KeygateError } from '../errors.js';
@@ -34,6 +35,7 @@ export async function proxyRoutes(app: FastifyInstance, ctx: RouteContext, webso
   if (upstream === undefined) return;
   const decide = proxyDecider(ctx);
   const timeout = ctx.config.upstreamTimeoutMs;
+  const ownCookie = (name: string) => ctx.cookies.owns(name);
   const loginPath = `${ctx.config.baseUrl.pathname.replace(/\/$/, '')}/login`;
 
   await app.register(async (scope) => {
@@ -66,13 +68,27 @@ export async function proxyRoutes(app: FastifyInstance, ctx: RouteContext, webso
         }
         const names = new Set([ctx.cookies.session, ...ctx.cookies.transactionNames(request)]);
         if (upgrade !== undefined) return websockets.open(request, reply, admitted, upgrade, (headers) => upstreamHeaders(request, headers, admitted.identity, names));
-        return forward(request, reply, admitted, names, timeout);
+        return forward(request, reply, admitted, names, timeout, ownCookie);
       },
     });
   });
 }
 
-function forward(request: FastifyRequest, reply: FastifyReply, admitted: Admitted, keygateCookies: ReadonlySet<string>, timeout: number): FastifyReply {
+/**
+ * The upstream's answer headers without any `Set-Cookie` for a cookie of Keygate's (its session or a login
+ * transaction): an application behind the proxy must not be able to set, replace or clear Keygate's session in the
+ * user's browser (a session fixation, or a logout Keygate never saw). Its other cookies pass unchanged.
+ */
+function withoutKeygateCookies(headers: IncomingHttpHeaders, owns: (name: string) => boolean): IncomingHttpHeaders {
+  const cookies = headers['set-cookie'];
+  if (cookies === undefined) return headers;
+  const kept = cookies.filter((cookie) => !owns(cookie.slice(0, Math.max(0, cookie.indexOf('='))).trim()));
+  if (kept.length === cookies.length) return headers;
+  const { 'set-cookie': _dropped, ...rest } = headers;
+  return kept.length > 0 ? { ...rest, 'set-cookie': kept } : rest;
+}
+
+function forward(request: FastifyRequest, reply: FastifyReply, admitted: Admitted, keygateCookies: ReadonlySet<string>, timeout: number, owns: (name: string) => boolean): FastifyReply {
   // Headers and body are the upstream's: Keygate's page headers (its strict CSP…) stay off them.
   bareAnswers.add(reply);
   try {
@@ -80,6 +96,7 @@ function forward(request: FastifyRequest, reply: FastifyReply, admitted: Admitte
     return reply.from(admitted.allow.path, {
       timeout,
       rewriteRequestHeaders: (req, headers) => upstreamHeaders(req as FastifyRequest, headers, admitted.identity, keygateCookies),
+      rewriteHeaders: (headers) => withoutKeygateCookies(headers as IncomingHttpHeaders, owns),
       onError: (r, { error }) => {
         bareAnswers.delete(r as FastifyReply);
         r.send(upstreamError(error));

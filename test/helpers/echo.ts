@@ -28,7 +28,7 @@ export interface EchoServer {
  * see what a proxy sends there).
  */
 export async function startEcho(
-  answer?: (request: Recorded) => { status: number; headers?: Record<string, string> },
+  answer?: (request: Recorded) => { status: number; headers?: Record<string, string | string[]> } | undefined,
   options: { upgrades?: boolean } = {},
 ): Promise<EchoServer> {
   const requests: Recorded[] = [];

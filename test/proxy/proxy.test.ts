@@ -11,6 +11,15 @@ const ROUTES = [
   { path: '/admin/*', users: ['bob@example.com'] },
 ];
 
+const UPSTREAM_COOKIES = [
+  'theme=dark; Path=/',
+  'keygate_session=s%3Aforged.signature; Path=/; HttpOnly',
+  ' keygate_tx_AAAAAAAAAAAAAAAAAAAAAA=forged; Path=/',
+  'keygate_session=; Max-Age=0; Path=/',
+  'keygate_session_hint=1',
+  'lang=fr; HttpOnly',
+];
+
 describe('reverse-proxy mode (UPSTREAM) with real logins and a recording upstream', () => {
   let echo: EchoServer;
   let kg: TestKeygate & { cleanup(): Promise<void> };
@@ -18,7 +27,8 @@ describe('reverse-proxy mode (UPSTREAM) with real logins and a recording upstrea
   let bob: Login;
 
   before(async () => {
-    echo = await startEcho();
+    // One path answers cookies: Keygate's own names among the application's (PX-12).
+    echo = await startEcho((request) => (request.url === '/set-cookies' ? { status: 200, headers: { 'set-cookie': UPSTREAM_COOKIES } } : undefined));
     kg = await startProxy(`http://${echo.address}`, ROUTES);
     alice = await login(kg, 'alice@example.com', 'alice');
     bob = await login(kg, 'bob@example.com', 'bob');
@@ -82,6 +92,15 @@ describe('reverse-proxy mode (UPSTREAM) with real logins and a recording upstrea
     assert.deepEqual(headerValues(raw, 'x-forwarded-for'), ['127.0.0.1'], 'an untrusted peer cannot add hops');
     assert.deepEqual(headerValues(raw, 'x-forwarded-host'), [kg.base.host]);
     assert.deepEqual(headerValues(raw, 'forwarded'), []);
+  });
+
+  it('PX-12 the upstream cannot set, replace or clear Keygate\'s cookies: its Set-Cookie for them is dropped, its own cookies pass', async () => {
+    const answer = await send(kg.base, '/set-cookies', { authorization: `Bearer ${alice.token}` });
+    assert.equal(answer.status, 200, answer.body);
+    assert.deepEqual(answer.headers['set-cookie'], ['theme=dark; Path=/', 'keygate_session_hint=1', 'lang=fr; HttpOnly']);
+    // Alice's login is untouched: her cookie still opens a session.
+    const session = `keygate_session=${alice.agent.cookie(kg.base.host, 'keygate_session')}`;
+    assert.equal((await send(kg.base, '/dashboard', { cookie: session })).status, 200);
   });
 
   it('PX-02 forged identity headers on a public route are replaced by empty ones', async () => {
