@@ -10,7 +10,8 @@
  * BENCH_PAIRED: comma list of server:path[:rotating] (default: bare Fastify at /protected, then Keygate at /auth,
  * one token and rotating). Servers: `keygate` (the built CLI, memory store, REQUIRE_SESSION=false, as the main
  * bench's keygate rows) or a peer of bench/servers. BENCH_SLICES (12), BENCH_SLICE_SECONDS (2), BENCH_TOKENS (10000,
- * the rotating set), BENCH_CONNECTIONS (50). Needs wrk.
+ * the rotating set), BENCH_CONNECTIONS (50); BENCH_PAIRED_BASELINE=/path/to/other/checkout adds the server `baseline`,
+ * that checkout's own built CLI with the same settings (e.g. `baseline:/auth`), for before/after figures. Needs wrk.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,9 +48,11 @@ const servers = new Map<string, RunningServer>();
 try {
   for (const { server } of specs) {
     if (servers.has(server)) continue;
-    if (server === 'keygate') {
-      buildCheckout(self);
-      servers.set(server, await startKeygateCli(self, keygateEnv(fixture, self, { store: 'memory', requireSession: false }, undefined)));
+    const baseline = process.env.BENCH_PAIRED_BASELINE;
+    const checkout: Checkout | undefined = server === 'keygate' ? self : server === 'baseline' && baseline ? { label: 'baseline', root: baseline } : undefined;
+    if (checkout) {
+      buildCheckout(checkout);
+      servers.set(server, await startKeygateCli(checkout, keygateEnv(fixture, checkout, { store: 'memory', requireSession: false }, undefined)));
     } else servers.set(server, await startServer(server, { BENCH_FIXTURE: dir }));
   }
   const tokensOf = (rotating: boolean) => join(dir, rotating ? 'tokens.txt' : 'token1.txt');
