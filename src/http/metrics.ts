@@ -28,6 +28,7 @@ export function metricsEndpointOf(app: FastifyInstance): MetricsEndpoint | undef
  * Prometheus metrics on `GET /metrics`: requests by route pattern and status (bounded labels: never a raw URL or a
  * provider-supplied code), logins, logouts, and the store's live sessions and revocations read at scrape time.
  * With `onPublicPort: false` (`METRICS_ADDRESS`) the route is not added: `metricsEndpointOf(app)` serves elsewhere.
+ * Routes declared before this call are not counted: call it before declaring them.
  */
 export function installMetrics(app: FastifyInstance, store: SessionStore, options: { onPublicPort?: boolean } = {}): Metrics {
   const registry = new Registry();

@@ -125,7 +125,7 @@ class Limit {
  * Per client address (`request.ip`, which honours X-Forwarded-For only as `TRUST_PROXY` allows): `/login` and
  * `/callback` count every request; `/protected` counts answers 400/401 to requests that sent credentials, and
  * refuses an address over its limit before verifying anything. With `options.shared` (the Redis store) the counts
- * are shared by every instance.
+ * are shared by every instance. The hooks are attached as those routes are declared: call this before declaring them.
  */
 export function installRateLimits(
   app: FastifyInstance,
