@@ -24,12 +24,15 @@ const DROPPED_PREFIXES = ['x-auth-request-', 'x-keygate-'];
 /** Identity header values are ASCII: anything else is percent-encoded rather than dropped (as `/auth` does). */
 const headerSafe = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value));
 
-/** The `Cookie` header without Keygate's own cookies (`names`); undefined when nothing is left. */
-export function withoutCookies(header: string | undefined, names: ReadonlySet<string>): string | undefined {
-  if (header === undefined || names.size === 0) return header;
+/** Whether a cookie name is one of Keygate's own (`Cookies.owns`: its session or a login transaction). */
+export type OwnCookie = (name: string) => boolean;
+
+/** The `Cookie` header without Keygate's own cookies; undefined when nothing is left. */
+export function withoutCookies(header: string | undefined, owns: OwnCookie): string | undefined {
+  if (header === undefined) return header;
   const kept = header.split(';').filter((pair) => {
     const eq = pair.indexOf('=');
-    return !names.has((eq === -1 ? pair : pair.slice(0, eq)).trim());
+    return !owns((eq === -1 ? pair : pair.slice(0, eq)).trim());
   });
   const joined = kept.map((pair) => pair.trim()).filter(Boolean).join('; ');
   return joined === '' ? undefined : joined;
@@ -40,13 +43,13 @@ export function withoutCookies(header: string | undefined, names: ReadonlySet<st
  * cookies, plus the identity headers and `X-Forwarded-For/-Proto/-Host`. `Authorization` passes on unchanged.
  * `X-Forwarded-For` keeps only the hops that TRUST_PROXY trusts (Fastify's `request.ips`), then the peer.
  */
-export function upstreamHeaders(request: FastifyRequest, headers: IncomingHttpHeaders, identity: Identity, keygateCookies: ReadonlySet<string>): IncomingHttpHeaders {
+export function upstreamHeaders(request: FastifyRequest, headers: IncomingHttpHeaders, identity: Identity, owns: OwnCookie): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (DROPPED.has(name) || DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
     out[name] = value;
   }
-  const cookie = withoutCookies(typeof headers.cookie === 'string' ? headers.cookie : undefined, keygateCookies);
+  const cookie = withoutCookies(typeof headers.cookie === 'string' ? headers.cookie : undefined, owns);
   if (cookie === undefined) delete out.cookie;
   else out.cookie = cookie;
   const chain = request.ips ?? [request.ip];
@@ -57,4 +60,18 @@ export function upstreamHeaders(request: FastifyRequest, headers: IncomingHttpHe
   out['x-auth-request-email'] = headerSafe(identity.email);
   out['x-keygate-assertion'] = identity.assertion;
   return out;
+}
+
+/**
+ * The upstream's answer headers without any `Set-Cookie` for a cookie of Keygate's (its session or a login
+ * transaction): an application behind the proxy must not be able to set, replace or clear Keygate's session in the
+ * user's browser (a session fixation, or a logout Keygate never saw). Its other cookies pass unchanged.
+ */
+export function withoutOwnSetCookies(headers: IncomingHttpHeaders, owns: OwnCookie): IncomingHttpHeaders {
+  const cookies = headers['set-cookie'];
+  if (cookies === undefined) return headers;
+  const kept = cookies.filter((cookie) => !owns(cookie.slice(0, Math.max(0, cookie.indexOf('='))).trim()));
+  if (kept.length === cookies.length) return headers;
+  const { 'set-cookie': _dropped, ...rest } = headers;
+  return kept.length > 0 ? { ...rest, 'set-cookie': kept } : rest;
 }

@@ -5,12 +5,11 @@ import { invalidRequest, KeygateError } from '../errors.js';
 import type { RouteContext } from '../http/context.js';
 import { bareAnswers } from '../http/headers.js';
 import { isNavigation, proxyDecider, type Admitted } from './decide.js';
-import { upstreamHeaders } from './headers.js';
+import { upstreamHeaders, withoutOwnSetCookies, type OwnCookie } from './headers.js';
 import { upgradeOf, type WebSocketDoor } from './websocket.js';
 
 /** Methods the proxy passes on. CONNECT and TRACE are not proxied (Fastify does not route them). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
-
 
 /** Timeouts, a cut connection and anything that is not HTTP from the upstream, as Keygate's own error codes. */
 function upstreamError(error: unknown): KeygateError {
@@ -35,7 +34,7 @@ export async function proxyRoutes(app: FastifyInstance, ctx: RouteContext, webso
   if (upstream === undefined) return;
   const decide = proxyDecider(ctx);
   const timeout = ctx.config.upstreamTimeoutMs;
-  const ownCookie = (name: string) => ctx.cookies.owns(name);
+  const owns: OwnCookie = (name) => ctx.cookies.owns(name);
   const loginPath = `${ctx.config.baseUrl.pathname.replace(/\/$/, '')}/login`;
 
   await app.register(async (scope) => {
@@ -66,37 +65,22 @@ export async function proxyRoutes(app: FastifyInstance, ctx: RouteContext, webso
           }
           throw admitted;
         }
-        const names = new Set([ctx.cookies.session, ...ctx.cookies.transactionNames(request)]);
-        if (upgrade !== undefined) return websockets.open(request, reply, admitted, upgrade, (headers) => upstreamHeaders(request, headers, admitted.identity, names));
-        return forward(request, reply, admitted, names, timeout, ownCookie);
+        if (upgrade !== undefined) return websockets.open(request, reply, admitted, upgrade, (headers) => upstreamHeaders(request, headers, admitted.identity, owns));
+        return forward(request, reply, admitted, timeout, owns);
       },
     });
   });
 }
 
-/**
- * The upstream's answer headers without any `Set-Cookie` for a cookie of Keygate's (its session or a login
- * transaction): an application behind the proxy must not be able to set, replace or clear Keygate's session in the
- * user's browser (a session fixation, or a logout Keygate never saw). Its other cookies pass unchanged.
- */
-function withoutKeygateCookies(headers: IncomingHttpHeaders, owns: (name: string) => boolean): IncomingHttpHeaders {
-  const cookies = headers['set-cookie'];
-  if (cookies === undefined) return headers;
-  const kept = cookies.filter((cookie) => !owns(cookie.slice(0, Math.max(0, cookie.indexOf('='))).trim()));
-  if (kept.length === cookies.length) return headers;
-  const { 'set-cookie': _dropped, ...rest } = headers;
-  return kept.length > 0 ? { ...rest, 'set-cookie': kept } : rest;
-}
-
-function forward(request: FastifyRequest, reply: FastifyReply, admitted: Admitted, keygateCookies: ReadonlySet<string>, timeout: number, owns: (name: string) => boolean): FastifyReply {
+function forward(request: FastifyRequest, reply: FastifyReply, admitted: Admitted, timeout: number, owns: OwnCookie): FastifyReply {
   // Headers and body are the upstream's: Keygate's page headers (its strict CSP…) stay off them.
   bareAnswers.add(reply);
   try {
     // The normalised path is what was decided, so it is what the upstream is asked for (the query follows as sent).
     return reply.from(admitted.allow.path, {
       timeout,
-      rewriteRequestHeaders: (req, headers) => upstreamHeaders(req as FastifyRequest, headers, admitted.identity, keygateCookies),
-      rewriteHeaders: (headers) => withoutKeygateCookies(headers as IncomingHttpHeaders, owns),
+      rewriteRequestHeaders: (req, headers) => upstreamHeaders(req as FastifyRequest, headers, admitted.identity, owns),
+      rewriteHeaders: (headers) => withoutOwnSetCookies(headers as IncomingHttpHeaders, owns),
       onError: (r, { error }) => {
         bareAnswers.delete(r as FastifyReply);
         r.send(upstreamError(error));
