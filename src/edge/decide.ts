@@ -40,8 +40,12 @@ export interface EdgeIdentity {
 export type EdgeDecision = { allow: EdgeIdentity } | KeygateError;
 
 export interface Edge {
-  /** Never rejects for a refused request: every refusal resolves to a `KeygateError`. Rejects only on internal faults. */
-  decide(request: EdgeRequest): Promise<EdgeDecision>;
+  /**
+   * The decision: at once when everything is at hand (the token verified before, a store that answers without
+   * waiting; see `Keygate.authorizeNow`), else a promise of it. Every refusal is a `KeygateError` returned or
+   * resolved, never thrown; it throws or rejects only on internal faults.
+   */
+  decide(request: EdgeRequest): EdgeDecision | Promise<EdgeDecision>;
 }
 
 export interface EdgeOptions {
@@ -84,37 +88,43 @@ export function createEdge(options: EdgeOptions): Edge {
   // Where no rule matches (or a rule sets no policy): any logged-in user, compiled once.
   const anyUser = keygate.policy();
 
-  async function decide(request: EdgeRequest): Promise<EdgeDecision> {
+  /** A refusal is the answer; anything else is a fault. */
+  const refusal = (error: unknown): KeygateError => {
+    if (error instanceof KeygateError) return error;
+    throw error;
+  };
+
+  function decide(request: EdgeRequest): EdgeDecision | Promise<EdgeDecision> {
     try {
       if (!METHOD.test(request.method)) throw invalidRequest('The original method is not an upper-case method name.');
       const path = normalisePath(request.uri);
       const rule = match(request.method, path);
       if (rule?.public) return { allow: { sub: '', email: '', auth: undefined, credential: 'none', path, rule: rule.index } };
       const policy = both(rule?.policy ?? anyUser, request.policy);
+      const allowed = (credential: EdgeIdentity['credential']) => (auth: KeygateAuth): EdgeDecision =>
+        ({ allow: { sub: auth.profile.sub, email: auth.profile.email ?? '', auth, credential, path, rule: rule?.index } });
 
       // A Bearer Authorization header is the credential whenever there is one (as at /protected); the cookie
       // otherwise, also beside another scheme's header (Basic for the application), which the edge leaves alone.
-      let token: string;
-      let credential: EdgeIdentity['credential'];
       if (authorizationKind(request.rawHeaders) === 'bearer') {
-        token = bearerOf({ rawHeaders: request.rawHeaders });
-        credential = 'bearer';
-      } else {
-        if (request.sessionId === undefined) throw noCredentials();
-        const session = await keygate.store.get(request.sessionId).catch((error: unknown) => {
-          throw error instanceof KeygateError ? error : new UnavailableError('The session store cannot be reached.', error);
-        });
-        if (session === undefined) throw noCredentials();
-        token = session.apiToken;
-        credential = 'cookie';
+        // The one verification path of every door: signature, claims, store (revocation, live login), allowlist, policy.
+        const auth = keygate.authorizeNow(bearerOf({ rawHeaders: request.rawHeaders }), policy);
+        return auth instanceof Promise ? auth.then(allowed('bearer'), refusal) : allowed('bearer')(auth);
       }
-      // The one verification path of every door: signature, claims, store (revocation, live login), allowlist, policy.
-      const auth = await keygate.authorize(token, policy);
-      return { allow: { sub: auth.profile.sub, email: auth.profile.email ?? '', auth, credential, path, rule: rule?.index } };
+      if (request.sessionId === undefined) throw noCredentials();
+      return fromSession(request.sessionId, policy).then(allowed('cookie'), refusal);
     } catch (error) {
-      if (error instanceof KeygateError) return error;
-      throw error;
+      return refusal(error);
     }
+  }
+
+  /** The session cookie's login, authorized through its API token as a bearer would be. */
+  async function fromSession(sessionId: string, policy: CompiledPolicy): Promise<KeygateAuth> {
+    const session = await keygate.store.get(sessionId).catch((error: unknown) => {
+      throw error instanceof KeygateError ? error : new UnavailableError('The session store cannot be reached.', error);
+    });
+    if (session === undefined) throw noCredentials();
+    return keygate.authorize(session.apiToken, policy);
   }
 
   return Object.freeze({ decide });

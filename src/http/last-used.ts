@@ -65,6 +65,10 @@ export function trackingLastUse(keygate: Keygate, tracker: LastUsedTracker): Key
   return Object.freeze({
     ...keygate,
     authorize: (token, policy) => keygate.authorize(token, policy).then(seen),
+    authorizeNow(token, policy) {
+      const auth = keygate.authorizeNow(token, policy);
+      return auth instanceof Promise ? auth.then(seen) : seen(auth);
+    },
     authenticate: (request, policy) => keygate.authenticate(request, policy).then(seen),
   } satisfies Keygate);
 }

@@ -3,7 +3,7 @@ import { compilePolicy, type CompiledPolicy, type RoutePolicy } from '../policy/
 import { grantedPermissions } from '../policy/permissions.js';
 import { MemoryStore } from '../session/memory.js';
 import type { Session, SessionStore } from '../session/store.js';
-import { createAuthorizer, type Profile } from '../token/authorize.js';
+import { createAuthorizer, type Authorization, type Profile } from '../token/authorize.js';
 import { bearerOf, hasCredentials, type AuthRequest } from '../token/bearer.js';
 
 export type { AuthRequest };
@@ -59,6 +59,12 @@ export interface Keygate {
   authenticateOptional(request: AuthRequest, policy?: CompiledPolicy): Promise<KeygateAuth | undefined>;
   /** Verifies the token, checks the store (revocation or live session) and the allowlist, then the route policy. */
   authorize(token: string, policy?: CompiledPolicy): Promise<KeygateAuth>;
+  /**
+   * `authorize` for a hot path, with the same answers: a value at once when everything is at hand (the token verified
+   * before, the store able to answer without waiting: memory, or Redis's local cache), else a promise. It may throw
+   * instead of rejecting.
+   */
+  authorizeNow(token: string, policy?: CompiledPolicy): KeygateAuth | Promise<KeygateAuth>;
   /** Verifies the token only (signature and claims), with the same answers as `authorize`; no store, no policy. */
   verify(token: string): Promise<VerifiedToken>;
   /**
@@ -104,6 +110,12 @@ class Auth implements KeygateAuth {
   }
 }
 
+/** The route policy over an authorized token, and what the route gets to know. */
+function admit({ token, profile, session }: Authorization, policy: CompiledPolicy): KeygateAuth {
+  policy.check({ claims: token.claims, profile });
+  return new Auth(profile, token, session && { createdAt: session.createdAt, expiresAt: session.expiresAt, tokenKind: session.tokenKind });
+}
+
 /**
  * Creates a verifier/authorizer for your own API from plain options, validated now (every problem at once).
  * Discovery is lazy (first request) and the provider's key set is shared per issuer across instances.
@@ -120,11 +132,13 @@ export function createKeygate(input: KeygateOptions): Keygate {
     verifier,
   });
 
-  async function authorize(token: string, policy: CompiledPolicy = EMPTY): Promise<KeygateAuth> {
-    const { token: verified, profile, session } = await authorizeToken(token);
-    const { claims } = verified;
-    policy.check({ claims, profile });
-    return new Auth(profile, verified, session && { createdAt: session.createdAt, expiresAt: session.expiresAt, tokenKind: session.tokenKind });
+  function authorizeNow(token: string, policy: CompiledPolicy = EMPTY): KeygateAuth | Promise<KeygateAuth> {
+    const authorization = authorizeToken.now(token);
+    return authorization instanceof Promise ? authorization.then((known) => admit(known, policy)) : admit(authorization, policy);
+  }
+
+  async function authorize(token: string, policy?: CompiledPolicy): Promise<KeygateAuth> {
+    return authorizeNow(token, policy);
   }
 
   function authenticate(request: AuthRequest, policy?: CompiledPolicy): Promise<KeygateAuth> {
@@ -145,6 +159,7 @@ export function createKeygate(input: KeygateOptions): Keygate {
       return authenticate(request, policy);
     },
     authorize,
+    authorizeNow,
     async verify(token: string) {
       return (await verifier())(token);
     },

@@ -59,6 +59,20 @@ export class MemoryStore implements SessionStore {
   }
 
   async get(id: string): Promise<Session | undefined> {
+    return this.#alive(id);
+  }
+
+  async getByToken(tokenKey: string): Promise<Session | undefined> {
+    return this.peekByToken(tokenKey) ?? undefined;
+  }
+
+  /** One process's memory: always known at once. */
+  peekByToken(tokenKey: string): Session | null {
+    const id = this.#byToken.get(tokenKey);
+    return (id === undefined ? undefined : this.#alive(id)) ?? null;
+  }
+
+  #alive(id: string): Session | undefined {
     const session = this.#sessions.get(id);
     if (session === undefined) return undefined;
     if (session.expiresAt <= this.#now()) {
@@ -67,11 +81,6 @@ export class MemoryStore implements SessionStore {
     }
     this.#used.add(id);
     return session;
-  }
-
-  async getByToken(tokenKey: string): Promise<Session | undefined> {
-    const id = this.#byToken.get(tokenKey);
-    return id === undefined ? undefined : this.get(id);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -93,6 +102,10 @@ export class MemoryStore implements SessionStore {
   }
 
   async isRevoked(tokenKey: string): Promise<boolean> {
+    return this.peekRevoked(tokenKey);
+  }
+
+  peekRevoked(tokenKey: string): boolean {
     const until = this.#revoked.get(tokenKey);
     if (until === undefined) return false;
     if (until <= this.#now()) {

@@ -142,10 +142,8 @@ export class RedisStore implements SessionStore {
 
   async getByToken(tokenKey: string): Promise<Session | undefined> {
     this.#live.guard();
-    if (this.#live.cacheTrusted) {
-      const cached = this.#cache.session(tokenKey);
-      if (cached !== undefined) return cached.expiresAt > this.#now() ? cached : undefined;
-    }
+    const known = this.peekByToken(tokenKey);
+    if (known !== undefined) return known ?? undefined;
     const generation = this.#cache.generation;
     const raw = await this.#live.run(() => this.#client.kgByToken(this.#key('token', tokenKey), this.#prefix));
     const session = this.#codec.decode(raw);
@@ -173,9 +171,22 @@ export class RedisStore implements SessionStore {
     this.#cache.invalidate(tokenKey);
   }
 
+  /** From the local cache, only while Redis is healthy and the invalidation channel is proven live. */
+  peekByToken(tokenKey: string): Session | null | undefined {
+    if (!this.#live.cacheTrusted) return undefined;
+    const cached = this.#cache.session(tokenKey);
+    if (cached === undefined) return undefined;
+    return cached.expiresAt > this.#now() ? cached : null;
+  }
+
+  /** Only "not revoked" is ever cached (see `isRevoked`), so only that is known without asking Redis. */
+  peekRevoked(tokenKey: string): false | undefined {
+    return this.#live.cacheTrusted && this.#cache.notRevoked(tokenKey) ? false : undefined;
+  }
+
   async isRevoked(tokenKey: string): Promise<boolean> {
     this.#live.guard();
-    if (this.#live.cacheTrusted && this.#cache.notRevoked(tokenKey)) return false;
+    if (this.peekRevoked(tokenKey) === false) return false;
     const generation = this.#cache.generation;
     const until = await this.#live.run(() => this.#client.get(this.#key('revoked', tokenKey)));
     const revoked = until !== null && Number(until) > this.#now();

@@ -73,6 +73,14 @@ export interface SessionStore {
   revokeToken(tokenKey: string, expiresAt: number): Promise<void>;
   isRevoked(tokenKey: string): Promise<boolean>;
   /**
+   * Optional, for the hot path: what `getByToken` would resolve to, when this store knows it without waiting (the
+   * memory store always; Redis from its local cache while the invalidation channel is live): the session, or null
+   * for none. Undefined: not known here, ask `getByToken`. Never an answer `getByToken` would not give.
+   */
+  peekByToken?(tokenKey: string): Session | null | undefined;
+  /** Optional, as `peekByToken`: what `isRevoked` would resolve to when known without waiting; undefined: ask it. */
+  peekRevoked?(tokenKey: string): boolean | undefined;
+  /**
    * Records that the session was used at `at` (ms): `lastUsedAt` only moves forward, and the expiry is unchanged.
    * A session that is gone is left alone. Callers limit how often they write (at most once a minute per session).
    */

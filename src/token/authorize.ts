@@ -29,31 +29,60 @@ export interface Authorization {
 }
 
 /**
+ * A bearer token's authorization. Called, it resolves or rejects as any async function. `now` is the same decision
+ * for a hot path: it answers with a value when everything is at hand (the verifier has the token in its cache and the
+ * store answers without waiting, `SessionStore.peekByToken`/`peekRevoked`), and with a promise otherwise; it may
+ * throw instead of rejecting. Both give the same answers.
+ */
+export interface Authorizer {
+  (token: string): Promise<Authorization>;
+  now(token: string): Authorization | Promise<Authorization>;
+}
+
+/**
  * The whole decision for a bearer token, framework-free: verify the JWT, then check server-side state —
  * with `requireSession` the login that issued it must be alive, otherwise the token must not be revoked —
  * then the allowlist, re-applied on every request.
  */
-export function createAuthorizer(deps: AuthorizeDeps): (token: string) => Promise<Authorization> {
+export function createAuthorizer(deps: AuthorizeDeps): Authorizer {
   const { config, store } = deps;
   // Resolved once (after discovery succeeds), not on every request.
   let ready: TokenVerifier | undefined;
-  return async function authorize(rawToken: string): Promise<Authorization> {
-    const verify = ready ?? (ready = await deps.verifier());
-    const token = await verify(rawToken);
-    let session: Session | undefined;
-    let profile: Profile;
+
+  /** The server-side state of a verified token, as the store answers without waiting; undefined: not known. */
+  function stateNow(token: VerifiedToken): Authorization | undefined {
+    let session: Session | null | undefined;
+    let revoked: boolean | undefined;
     try {
-      if (config.requireSession) {
-        session = await store.getByToken(token.key);
-        if (session === undefined) throw invalidToken('The login that issued this token has ended (logged out or expired). Please log in again.');
-        profile = profileFromSession(session, token.claims.exp);
-      } else {
-        if (await store.isRevoked(token.key)) throw invalidToken('This token has been revoked (the user logged out). Please log in again.');
-        profile = profileFromClaims(token.claims, config.emailClaim);
-      }
+      if (config.requireSession) session = store.peekByToken?.(token.key);
+      else revoked = store.peekRevoked?.(token.key);
     } catch (error) {
-      if (error instanceof KeygateError) throw error;
-      throw new UnavailableError('The session store cannot be reached.', error);
+      throw storeFault(error);
+    }
+    if (session === undefined && revoked === undefined) return undefined;
+    return decided(token, session ?? undefined, revoked === true);
+  }
+
+  async function stateLater(token: VerifiedToken): Promise<Authorization> {
+    let session: Session | undefined;
+    let revoked = false;
+    try {
+      if (config.requireSession) session = await store.getByToken(token.key);
+      else revoked = await store.isRevoked(token.key);
+    } catch (error) {
+      throw storeFault(error);
+    }
+    return decided(token, session, revoked);
+  }
+
+  function decided(token: VerifiedToken, session: Session | undefined, revoked: boolean): Authorization {
+    let profile: Profile;
+    if (config.requireSession) {
+      if (session === undefined) throw invalidToken('The login that issued this token has ended (logged out or expired). Please log in again.');
+      profile = profileFromSession(session, token.claims.exp);
+    } else {
+      if (revoked) throw invalidToken('This token has been revoked (the user logged out). Please log in again.');
+      profile = profileFromClaims(token.claims, config.emailClaim);
     }
     if (!isAllowed(config.allowlist, profile.email, profile.email_verified)) {
       throw accessDenied(
@@ -63,7 +92,27 @@ export function createAuthorizer(deps: AuthorizeDeps): (token: string) => Promis
       );
     }
     return { token, profile, session };
-  };
+  }
+
+  async function later(rawToken: string): Promise<Authorization> {
+    const verify = ready ?? (ready = await deps.verifier());
+    const token = await verify(rawToken);
+    return stateNow(token) ?? stateLater(token);
+  }
+
+  function now(rawToken: string): Authorization | Promise<Authorization> {
+    const known = ready?.peek?.(rawToken);
+    if (known === undefined) return later(rawToken);
+    return stateNow(known) ?? stateLater(known);
+  }
+
+  const authorize = async (rawToken: string): Promise<Authorization> => now(rawToken);
+  return Object.assign(authorize, { now });
+}
+
+/** A store that cannot answer is 503; its own KeygateErrors pass as they are. */
+function storeFault(error: unknown): KeygateError {
+  return error instanceof KeygateError ? error : new UnavailableError('The session store cannot be reached.', error);
 }
 
 export function profileFromSession(session: Session, exp: number): Profile {

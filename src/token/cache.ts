@@ -58,7 +58,7 @@ const KEY_LENGTH = 43;
  *   good ones out.
  */
 /** A verifier with a cache in front; `cacheSize()` tells how many tokens it holds (for tests and metrics). */
-export type CachedTokenVerifier = TokenVerifier & { cacheSize(): number };
+export type CachedTokenVerifier = TokenVerifier & { peek(token: string): VerifiedToken | undefined; cacheSize(): number };
 
 export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheOptions): CachedTokenVerifier {
   if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
@@ -85,20 +85,27 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
     }
   };
 
-  const cachedVerify: TokenVerifier = async (raw: string): Promise<VerifiedToken> => {
+  /** The cached result, when the token is in the cache and inside its window; a stale entry is dropped. */
+  const peek = (raw: string): VerifiedToken | undefined => {
+    if (raw.length > MAX_TOKEN_LENGTH) return undefined;
+    const key = raw.length > KEY_LENGTH ? raw.slice(-KEY_LENGTH) : raw;
+    const entry = entries.get(key);
+    if (entry === undefined || entry.raw !== raw) return undefined;
+    const t = now();
+    const seconds = Math.floor(t / 1000);
+    if (seconds >= entry.from && seconds < entry.until && t < entry.staleAt) {
+      entry.used = true;
+      return entry.token;
+    }
+    entries.delete(key);
+    return undefined;
+  };
+
+  const cachedVerify = async (raw: string): Promise<VerifiedToken> => {
+    const hit = peek(raw);
+    if (hit !== undefined) return hit;
     const t = now();
     const key = raw.length > KEY_LENGTH ? raw.slice(-KEY_LENGTH) : raw;
-    if (raw.length <= MAX_TOKEN_LENGTH) {
-      const entry = entries.get(key);
-      if (entry !== undefined && entry.raw === raw) {
-        const seconds = Math.floor(t / 1000);
-        if (seconds >= entry.from && seconds < entry.until && t < entry.staleAt) {
-          entry.used = true;
-          return entry.token;
-        }
-        entries.delete(key);
-      }
-    }
     const token = await verify(raw);
     const { exp, iat, nbf } = token.claims;
     const entry: Entry = {
@@ -114,7 +121,7 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
     if (entries.size > max) evictOne(key);
     return token;
   };
-  return Object.assign(cachedVerify, { cacheSize: () => entries.size });
+  return Object.assign(cachedVerify, { peek, cacheSize: () => entries.size });
 }
 
 /** The cached result is shared by every request that presents the token: nobody may change it. */

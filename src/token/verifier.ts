@@ -32,7 +32,12 @@ export interface VerifiedToken {
   claims: jose.JWTPayload & { exp: number; iat: number; sub: string };
 }
 
-export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
+/**
+ * Verifies a token (signature and claims). `peek`, when the verifier has one (a cache, `createCachedVerifier`),
+ * answers without waiting for a token it accepted before and would accept again now, and undefined otherwise (then
+ * call the verifier): the hot path of every door uses it to decide without a promise.
+ */
+export type TokenVerifier = ((token: string) => Promise<VerifiedToken>) & { peek?: (token: string) => VerifiedToken | undefined };
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAssertionSigner, type AssertionSigner } from '../../edge/assertion.js';
-import { authorizationKind, createEdge, type Edge, type EdgeIdentity } from '../../edge/decide.js';
-import { originalRequest, type ForwardedOptions } from '../../edge/forwarded.js';
+import { authorizationKind, createEdge, type Edge, type EdgeDecision, type EdgeIdentity } from '../../edge/decide.js';
+import { originalRequest, type ForwardedOptions, type OriginalRequest } from '../../edge/forwarded.js';
 import { invalidRequest, KeygateError, PolicyError } from '../../errors.js';
 import type { CompiledPolicy } from '../../policy/route.js';
 import type { RouteContext } from '../context.js';
@@ -118,22 +118,8 @@ export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promi
     const trustsSome = ctx.config.trustProxy !== false;
     const authPath = `${ctx.config.baseUrl.pathname.replace(/\/$/, '')}/auth`;
 
-    /**
-     * `/auth` reads its query as its own parameters; `/auth/*` (Envoy's ext_authz, which asks at `path_prefix` +
-     * the original path and query) takes the original URI from its path, and has no parameters of its own.
-     */
-    const handler = (fromPath: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const query = fromPath ? NO_QUERY : readQuery(request.url);
-      const forwarded: ForwardedOptions = { trustForwarded: trustsSome && trusted(request.raw.socket?.remoteAddress) };
-      if (fromPath) forwarded.uriFromPath = request.url.slice(authPath.length);
-      const original = originalRequest(request.raw.rawHeaders, request.method, fallbackProto, forwarded);
-      const decision = await edge.decide({
-        method: original.method,
-        uri: original.uri,
-        rawHeaders: request.raw.rawHeaders,
-        sessionId: ctx.cookies.sessionId(request),
-        policy: query.policy,
-      });
+    /** The answer to a decision: 200 with the identity, a redirect to the login, or the refusal (thrown). */
+    const answer = (request: FastifyRequest, reply: FastifyReply, query: AuthQuery, original: OriginalRequest, decision: EdgeDecision) => {
       if (decision instanceof KeygateError) {
         if (query.redirect && decision.status === 401 && isNavigation(request, original.method)) {
           const target = new URL(loginUrl);
@@ -152,6 +138,28 @@ export async function authRoutes(app: FastifyInstance, ctx: RouteContext): Promi
         .header('x-auth-request-email', headerSafe(allow.email))
         .header('x-keygate-assertion', assertion)
         .send();
+    };
+
+    /**
+     * `/auth` reads its query as its own parameters; `/auth/*` (Envoy's ext_authz, which asks at `path_prefix` +
+     * the original path and query) takes the original URI from its path, and has no parameters of its own.
+     * Not an async handler: when the decision is at hand (`Edge.decide`), the answer leaves without a promise.
+     */
+    const handler = (fromPath: boolean) => (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined => {
+      const query = fromPath ? NO_QUERY : readQuery(request.url);
+      const forwarded: ForwardedOptions = { trustForwarded: trustsSome && trusted(request.raw.socket?.remoteAddress) };
+      if (fromPath) forwarded.uriFromPath = request.url.slice(authPath.length);
+      const original = originalRequest(request.raw.rawHeaders, request.method, fallbackProto, forwarded);
+      const decision = edge.decide({
+        method: original.method,
+        uri: original.uri,
+        rawHeaders: request.raw.rawHeaders,
+        sessionId: ctx.cookies.sessionId(request),
+        policy: query.policy,
+      });
+      if (decision instanceof Promise) return decision.then((later) => answer(request, reply, query, original, later));
+      answer(request, reply, query, original, decision);
+      return undefined;
     };
     const config = { errorFormat: 'json' } as const;
     scope.route({ method: METHODS, url: '/auth', config, handler: handler(false) });
