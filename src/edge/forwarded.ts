@@ -9,25 +9,53 @@ export interface OriginalRequest {
   origin: string;
 }
 
+/** The headers read, by their index in the list that `pick` returns. */
 const NAMES = ['x-forwarded-method', 'x-original-method', 'x-forwarded-uri', 'x-original-uri', 'x-forwarded-host', 'x-forwarded-proto', 'host'] as const;
-type Name = (typeof NAMES)[number];
-const WANTED: ReadonlySet<string> = new Set(NAMES);
-/** Lengths of the wanted names (4 and 14–18): any other header is passed over without a lower-cased copy. */
-const LENGTHS = new Set(NAMES.map((name) => name.length));
+const [FORWARDED_METHOD, ORIGINAL_METHOD, FORWARDED_URI, ORIGINAL_URI, FORWARDED_HOST, FORWARDED_PROTO, HOST_HEADER] = [0, 1, 2, 3, 4, 5, 6] as const;
+/** Header name length → indexes of the wanted names of that length (4 and 14–18): any other is passed over at once. */
+const BY_LENGTH: Array<number[] | undefined> = [];
+for (const [index, name] of NAMES.entries()) (BY_LENGTH[name.length] ??= []).push(index);
 const HOST = /^(?:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 
-/** Each header of interest once at most: a repeated one (a client's copy beside the proxy's) is ambiguous. */
-function pick(rawHeaders: readonly string[]): Partial<Record<Name, string>> {
-  const found: Partial<Record<Name, string>> = {};
+/** `name` is `lower` (a lower-case header name) but for the case of its ASCII letters; no lower-cased copy is made. */
+function sameName(name: string, lower: string): boolean {
+  if (name === lower) return true;
+  for (let k = 0; k < lower.length; k++) {
+    const c = name.charCodeAt(k);
+    const wanted = lower.charCodeAt(k);
+    if (c !== wanted && !(c >= 65 && c <= 90 && c + 32 === wanted)) return false;
+  }
+  return true;
+}
+
+/**
+ * The value of each header of `NAMES` (at its index), each once at most: a repeated one (a client's copy beside the
+ * proxy's) is ambiguous. A fixed-length list, not an object with header names as keys: this runs on every request.
+ */
+function pick(rawHeaders: readonly string[]): Array<string | undefined> {
+  const found = [undefined, undefined, undefined, undefined, undefined, undefined, undefined] as Array<string | undefined>;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const raw = rawHeaders[i]!;
-    if (!LENGTHS.has(raw.length)) continue;
-    const name = raw.toLowerCase();
-    if (!WANTED.has(name)) continue;
-    if (found[name as Name] !== undefined) throw invalidRequest(`The ${name} header was sent more than once.`);
-    found[name as Name] = rawHeaders[i + 1] ?? '';
+    const candidates = BY_LENGTH[raw.length];
+    if (candidates === undefined) continue;
+    for (const index of candidates) {
+      if (!sameName(raw, NAMES[index]!)) continue;
+      if (found[index] !== undefined) throw invalidRequest(`The ${NAMES[index]} header was sent more than once.`);
+      found[index] = rawHeaders[i + 1] ?? '';
+    }
   }
   return found;
+}
+
+/** Hosts found well-formed (a proxy names a handful; bounded, as Host is the client's). */
+const wellFormedHosts = new Set<string>();
+
+function isHost(host: string): boolean {
+  if (wellFormedHosts.has(host)) return true;
+  if (!HOST.test(host)) return false;
+  if (wellFormedHosts.size >= 1024) wellFormedHosts.clear();
+  wellFormedHosts.add(host);
+  return true;
 }
 
 function agreed(a: string | undefined, b: string | undefined, what: string): string | undefined {
@@ -61,19 +89,19 @@ export interface ForwardedOptions {
 export function originalRequest(rawHeaders: readonly string[], ownMethod: string, fallbackProto: 'http' | 'https', options: ForwardedOptions = {}): OriginalRequest {
   const h = pick(rawHeaders);
   const trusted = options.trustForwarded ?? true;
-  const method = agreed(h['x-forwarded-method'], h['x-original-method'], 'Method') ?? ownMethod;
-  let uri = agreed(h['x-forwarded-uri'], h['x-original-uri'], 'Uri');
+  const method = agreed(h[FORWARDED_METHOD], h[ORIGINAL_METHOD], 'Method') ?? ownMethod;
+  let uri = agreed(h[FORWARDED_URI], h[ORIGINAL_URI], 'Uri');
   if (options.uriFromPath !== undefined) {
     if (uri !== undefined && uri !== options.uriFromPath) throw invalidRequest('The original URI in the /auth path and in X-Forwarded-Uri (or X-Original-URI) disagree: one of them was forged.');
     uri = options.uriFromPath;
   }
   if (uri === undefined || uri === '') throw invalidRequest('The original URI is missing: the proxy must send X-Forwarded-Uri or X-Original-URI.');
-  const forwardedHost = h['x-forwarded-host']?.toLowerCase();
-  if (forwardedHost !== undefined && !HOST.test(forwardedHost)) throw invalidRequest('X-Forwarded-Host is not one host[:port].');
-  const forwardedProto = h['x-forwarded-proto']?.toLowerCase();
+  const forwardedHost = h[FORWARDED_HOST]?.toLowerCase();
+  if (forwardedHost !== undefined && !isHost(forwardedHost)) throw invalidRequest('X-Forwarded-Host is not one host[:port].');
+  const forwardedProto = h[FORWARDED_PROTO]?.toLowerCase();
   if (forwardedProto !== undefined && forwardedProto !== 'http' && forwardedProto !== 'https') throw invalidRequest('X-Forwarded-Proto must be http or https.');
-  const host = (trusted ? forwardedHost : undefined) ?? (h.host ?? '').toLowerCase();
-  if (host !== forwardedHost && !HOST.test(host)) throw invalidRequest('X-Forwarded-Host (or Host) is missing or is not one host[:port].');
+  const host = (trusted ? forwardedHost : undefined) ?? (h[HOST_HEADER] ?? '').toLowerCase();
+  if (host !== forwardedHost && !isHost(host)) throw invalidRequest('X-Forwarded-Host (or Host) is missing or is not one host[:port].');
   const proto = (trusted ? forwardedProto : undefined) ?? fallbackProto;
   return { method, uri, origin: originOf(proto, host) };
 }

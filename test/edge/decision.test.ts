@@ -201,6 +201,24 @@ describe('createEdge().decide', () => {
     assert.equal(errorOf(await edge.decide({ method: 'GET', uri: '/x', rawHeaders: [...bearer(token), ...bearer(token)], sessionId: undefined })).code, 'invalid_request');
   });
 
+  it('a token verified before is decided at once (a value, not a promise), and its logout is seen at once too', async () => {
+    const edge = createEdge({ keygate, rules: [] });
+    // A claim of its own: the token that this test logs out is no other test's.
+    const token = await issuer.mint({ email: 'ann@example.com', jti: 'decided-at-once' });
+    const request = { method: 'GET', uri: '/x', rawHeaders: bearer(token), sessionId: undefined };
+    assert.ok(edge.decide(request) instanceof Promise, 'the first time, the token is verified');
+    await edge.decide(request);
+    const known = edge.decide(request);
+    assert.ok(!(known instanceof Promise) && !(known instanceof KeygateError));
+    assert.equal(known.allow.email, 'ann@example.com');
+    await keygate.logout(token);
+    const after = edge.decide(request);
+    assert.ok(!(after instanceof Promise), 'the memory store knows the revocation without waiting');
+    assert.equal(errorOf(after).code, 'invalid_token');
+    const malformed = edge.decide({ ...request, rawHeaders: ['Authorization', 'Bearer a b'] });
+    assert.equal(errorOf(malformed as EdgeDecision).code, 'invalid_request', 'a refusal is returned, never thrown');
+  });
+
   it('a session id reads the live login\'s token through the same verification; an ended login is refused', async () => {
     const edge = createEdge({ keygate, rules: [] });
     const token = await issuer.mint({ email: 'ann@example.com' });

@@ -96,6 +96,36 @@ export function sessionStoreContract(
       assert.equal(await store.isRevoked(session.tokenKey), true);
     });
 
+    it('peekByToken and peekRevoked, where a store has them, never answer other than getByToken and isRevoked', async () => {
+      const agree = async (tokenKey: string) => {
+        const peekedSession = store.peekByToken?.(tokenKey);
+        const peekedRevoked = store.peekRevoked?.(tokenKey);
+        const session = await store.getByToken(tokenKey);
+        const revoked = await store.isRevoked(tokenKey);
+        // Asked again after the async answers (a store may have cached them meanwhile).
+        for (const known of [peekedSession, store.peekByToken?.(tokenKey)]) if (known !== undefined) assert.deepEqual(known ?? undefined, session);
+        for (const known of [peekedRevoked, store.peekRevoked?.(tokenKey)]) if (known !== undefined) assert.equal(known, revoked);
+      };
+      const a = makeSession();
+      await agree(a.tokenKey);
+      await store.create(a);
+      await agree(a.tokenKey);
+      await store.delete(a.id);
+      await agree(a.tokenKey);
+      const b = makeSession();
+      await store.create(b);
+      await agree(b.tokenKey);
+      await store.revokeToken(b.tokenKey, b.expiresAt);
+      await agree(b.tokenKey);
+      const c = makeSession();
+      await store.create(c);
+      await agree(c.tokenKey);
+      clock.advance(11 * MINUTE);
+      await agree(c.tokenKey);
+      await store.revokeToken('tk-no-session', clock.now() + MINUTE);
+      await agree('tk-no-session');
+    });
+
     it('delete of an unknown id returns false and revokes nothing', async () => {
       const session = makeSession();
       await store.create(session);

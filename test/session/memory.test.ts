@@ -114,6 +114,19 @@ describe('MemoryStore specifics', () => {
     await store.close();
   });
 
+  it('peekByToken and peekRevoked always know the answer at once (one process\'s memory)', async () => {
+    const store = new MemoryStore({ maxEntries: 10, sweepIntervalMs: 0, now: () => T0 });
+    const s = session(1, T0 + MINUTE);
+    assert.equal(store.peekByToken(s.tokenKey), null);
+    await store.create(s);
+    assert.equal(store.peekByToken(s.tokenKey), s);
+    assert.equal(store.peekRevoked(s.tokenKey), false);
+    await store.delete(s.id);
+    assert.equal(store.peekByToken(s.tokenKey), null);
+    assert.equal(store.peekRevoked(s.tokenKey), true);
+    await store.close();
+  });
+
   it('the constructor rejects maxEntries that is not a positive integer', () => {
     assert.throws(() => new MemoryStore({ maxEntries: 0, sweepIntervalMs: 0 }), TypeError);
     assert.throws(() => new MemoryStore({ maxEntries: -1, sweepIntervalMs: 0 }), TypeError);

@@ -134,7 +134,13 @@ describe('RedisStore specifics', () => {
         assert.equal(await store.isRevoked(s.tokenKey), false);
       }
       assert.equal(await calls(), before, 'no lookup reached Redis');
+      // What the cache holds is known without waiting, too (the edge's hot path).
+      assert.deepEqual(store.peekByToken(s.tokenKey), s);
+      assert.equal(store.peekRevoked(s.tokenKey), false);
+      assert.equal(store.peekByToken('tk-never-seen'), undefined, 'not cached: not known here');
       await store.delete(s.id);
+      assert.equal(store.peekByToken(s.tokenKey), undefined, 'a revocation is never answered from the cache');
+      assert.equal(store.peekRevoked(s.tokenKey), undefined);
       assert.equal(await store.getByToken(s.tokenKey), undefined);
       assert.equal(await store.isRevoked(s.tokenKey), true);
     } finally {
@@ -154,7 +160,9 @@ describe('RedisStore specifics', () => {
       assert.deepEqual(await b.getByToken(s.tokenKey), s); // now cached on b
       await a.delete(s.id);
       const deadline = Date.now() + 2_000;
-      while ((await b.getByToken(s.tokenKey)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      while (b.peekRevoked(s.tokenKey) === false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(b.peekByToken(s.tokenKey), undefined, 'the invalidation took the session out of b\'s cache');
+      assert.equal(b.peekRevoked(s.tokenKey), undefined);
       assert.equal(await b.getByToken(s.tokenKey), undefined);
       assert.equal(await b.isRevoked(s.tokenKey), true);
     } finally {
@@ -178,6 +186,7 @@ describe('RedisStore specifics', () => {
       while (b.listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
       assert.equal(b.listening, false, 'the dropped subscriber is noticed');
       // b cannot hear this invalidation; it must not answer from its cache.
+      assert.equal(b.peekByToken(s.tokenKey), undefined, 'without its channel, b knows nothing at once');
       await a.delete(s.id);
       assert.equal(await b.getByToken(s.tokenKey), undefined);
       assert.equal(await b.isRevoked(s.tokenKey), true);

@@ -211,6 +211,19 @@ describe('createCachedVerifier', () => {
     assert.equal(calls.length, 2);
   });
 
+  it('peek answers at once only for a token verified before and still inside its window', async () => {
+    const { clock, calls, cached } = setup({ maxAgeMs: 3_600_000 });
+    const token = await sign();
+    assert.equal(cached.peek(token), undefined, 'never verified: not known');
+    const verified = await cached(token);
+    assert.equal(cached.peek(token), verified);
+    assert.equal(cached.peek(`${token}x`), undefined, 'another string with the same end is not the token');
+    clock.advance(600 + TOLERANCE);
+    assert.equal(cached.peek(token), undefined, 'expired: back to the verifier, which refuses it');
+    await refused(cached(token), /expired/);
+    assert.equal(calls.length, 2);
+  });
+
   it('refuses a size below 1 (0 means: do not wrap)', () => {
     const { cached } = setup();
     for (const maxEntries of [0, -1, 1.5]) {
@@ -255,6 +268,33 @@ describe('authorize with the cache: the store is asked on every request', () => 
     assert.equal(calls.length, 1);
     await store.revokeToken(tokenKey(token), (NOW + 600) * 1000);
     await refused(authorize(token), /revoked/);
+  });
+
+  it('now() answers with a value, not a promise, once the token is cached; a logout is seen at once all the same', async () => {
+    for (const requireSession of [true, false]) {
+      const { store, authorize, token } = await fixture(requireSession);
+      assert.ok(authorize.now(token) instanceof Promise, 'the first time, the token must be verified');
+      await authorize(token);
+      const known = authorize.now(token);
+      assert.ok(!(known instanceof Promise));
+      assert.equal(known.profile.email, 'alice@example.com');
+      await store.delete('sid-1');
+      if (!requireSession) await store.revokeToken(tokenKey(token), (NOW + 600) * 1000);
+      assert.throws(() => authorize.now(token), (error: unknown) => error instanceof KeygateError && error.code === 'invalid_token');
+    }
+  });
+
+  it('a store without peeks is asked as before: the answer is a promise, and the same', async () => {
+    const { store, token } = await fixture(true);
+    const { cached } = setup();
+    const asyncOnly = { getByToken: (key: string) => store.getByToken(key), isRevoked: (key: string) => store.isRevoked(key) } as unknown as MemoryStore;
+    const authorize = createAuthorizer({ config: { requireSession: true, allowlist: undefined, emailClaim: 'email' }, store: asyncOnly, verifier: async () => cached });
+    await authorize(token);
+    const later = authorize.now(token);
+    assert.ok(later instanceof Promise);
+    assert.equal((await later).profile.email, 'alice@example.com');
+    await store.delete('sid-1');
+    await refused(Promise.resolve().then(() => authorize.now(token)), /logged out|ended/);
   });
 
   it('a cached token is refused after it expires (injected clock)', async () => {
