@@ -15,6 +15,7 @@ import { installErrorBoundary } from './error-boundary.js';
 import { basePathOf, installBasePath } from './base-path.js';
 import { apiSecurityHeaders, bareAnswers, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
+import { requestLoggerFactory } from './lazy-logger.js';
 import { serverLoggerOptions } from './logger.js';
 import { installMetrics, type Metrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';
@@ -73,6 +74,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
         : deps.logger,
     // Per-request lines would flood the log (the key page polls every second); errors, logins and logouts are logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger is made on its first line (none without a logger: Fastify then makes no child at all).
+    ...(deps.logger === false ? {} : { childLoggerFactory: requestLoggerFactory }),
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 200 },
     requestTimeout: 30_000,
