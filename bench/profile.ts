@@ -3,7 +3,9 @@
  * Keygate runs as `npm start` runs it (the built CLI, memory store, REQUIRE_SESSION=false, provider mode against the
  * fake issuer; see bench/lib/keygate.ts). BENCH_PROFILE_SERVER (keygate; or a peer of bench/servers, e.g.
  * fastify-jose); BENCH_PROFILE_TOKENS=1 (default) or 10000; BENCH_DURATION seconds (default 10); TOKEN_CACHE_SIZE
- * passes through; BENCH_PROFILE_PATH (default /protected; /auth asks as nginx does); BENCH_PROFILE_DIR keeps the .cpuprofile there (for Chrome DevTools) instead of deleting it.
+ * passes through; BENCH_PROFILE_PATH (default /protected; /auth asks as nginx does); BENCH_PROFILE_UPSTREAM=1 runs
+ * Keygate's reverse-proxy mode in front of the bench's trivial upstream (then BENCH_PROFILE_PATH is the proxied path, e.g.
+ * /api/orders?id=7); BENCH_PROFILE_DIR keeps the .cpuprofile there (for Chrome DevTools) instead of deleting it.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,12 +33,15 @@ writeFixture(dir, fixture);
 const serverName = process.env.BENCH_PROFILE_SERVER ?? 'keygate';
 const profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const cacheSize = process.env.TOKEN_CACHE_SIZE;
+// BENCH_PROFILE_UPSTREAM=1: Keygate's reverse-proxy mode (UPSTREAM) in front of the bench's trivial upstream, on wrk's core.
+const upstream = process.env.BENCH_PROFILE_UPSTREAM === '1' ? await startServer('upstream', {}, [], 1) : undefined;
+const upstreamEnv: Record<string, string> = upstream ? { UPSTREAM: `http://127.0.0.1:${upstream.port}` } : {};
 let server;
 if (serverName === 'keygate') {
   const self: Checkout = { label: 'this', root: fileURLToPath(new URL('../', import.meta.url)) };
   buildCheckout(self);
   const variant = { store: 'memory' as const, requireSession: false, ...(cacheSize !== undefined ? { tokenCacheSize: Number(cacheSize) } : {}) };
-  server = await startKeygateCli(self, keygateEnv(fixture, self, variant, undefined), profileArgs);
+  server = await startKeygateCli(self, { ...keygateEnv(fixture, self, variant, undefined), ...upstreamEnv }, profileArgs);
 } else {
   server = await startServer(serverName, { BENCH_FIXTURE: dir, ...(cacheSize !== undefined ? { TOKEN_CACHE_SIZE: cacheSize } : {}) }, profileArgs);
 }
@@ -44,7 +49,7 @@ const tokensFile = join(dir, count === 1 ? 'token1.txt' : 'tokens.txt');
 let result;
 try {
   // Keygate must accept the token (wrk counts refusals, but a profile of refusals is not the one wanted).
-  if (serverName === 'keygate') {
+  if (serverName === 'keygate' && !upstream) {
     const check = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
     if (check.status !== 200) throw new Error(`Keygate answered ${check.status}: ${await check.text()}`);
   }
@@ -53,6 +58,7 @@ try {
 } finally {
   // Also when wrk is missing or fails: the server must not outlive the profile run.
   await server.stop();
+  await upstream?.stop();
   await issuer.close();
 }
 
