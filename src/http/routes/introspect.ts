@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidClient, invalidRequest, KeygateError } from '../../errors.js';
 import { activeAnswer, INACTIVE } from '../../introspection/answer.js';
 import { basicCredentials, createClientAuthenticator, type ClientAuthResult } from '../../introspection/client-auth.js';
+import type { KeygateAuth } from '../../keygate/create.js';
 import type { RouteContext } from '../context.js';
 import { RateLimiter } from '../rate-limit.js';
 
@@ -40,7 +41,16 @@ export function introspectRoutes(app: FastifyInstance, ctx: RouteContext): void 
   // Failed authentications per address, as failed bearer attempts at /protected.
   const failures = config.rateLimitBearerFailures && new RateLimiter(config.rateLimitBearerFailures, ctx.now);
 
-  const inactive = (reply: FastifyReply) => reply.header('cache-control', 'no-store').send(INACTIVE);
+  /** A token that does not pass is `{"active": false}`; the store or the keys out of reach is the 503 (thrown). */
+  const refused = (reply: FastifyReply, error: unknown): void => {
+    if (error instanceof KeygateError && error.status < 500) reply.header('cache-control', 'no-store').send(INACTIVE);
+    else throw error;
+  };
+  const active = (reply: FastifyReply, auth: KeygateAuth): void => {
+    const answer = activeAnswer(auth);
+    const maxAge = Math.min(config.introspectionCacheSeconds, answer.exp - Math.floor(ctx.now() / 1000));
+    reply.header('cache-control', maxAge > 0 ? `max-age=${maxAge}` : 'no-store').send(answer);
+  };
 
   app.post(
     '/introspect',
@@ -52,7 +62,8 @@ export function introspectRoutes(app: FastifyInstance, ctx: RouteContext): void 
         done(null, payload);
       },
     },
-    async (request, reply) => {
+    // Not async: a token verified before is answered without a promise (`authorizeNow`), as at /protected.
+    (request, reply): Promise<unknown> | undefined => {
       const address = request.ip;
       const blocked = failures ? failures.blocked(address) : undefined;
       if (blocked !== undefined) throw tooMany(blocked, 'failed client authentications from this address');
@@ -73,15 +84,14 @@ export function introspectRoutes(app: FastifyInstance, ctx: RouteContext): void 
       const token = tokenField(request);
       let auth;
       try {
-        auth = await ctx.keygate.authorize(token);
+        auth = ctx.keygate.authorizeNow(token);
       } catch (error) {
-        if (error instanceof KeygateError && error.status < 500) return inactive(reply);
-        throw error;
+        refused(reply, error);
+        return undefined;
       }
-      const answer = activeAnswer(auth);
-      const maxAge = Math.min(config.introspectionCacheSeconds, answer.exp - Math.floor(ctx.now() / 1000));
-      reply.header('cache-control', maxAge > 0 ? `max-age=${maxAge}` : 'no-store');
-      return answer;
+      if (auth instanceof Promise) return auth.then((later) => active(reply, later), (error: unknown) => refused(reply, error));
+      active(reply, auth);
+      return undefined;
     },
   );
 }
