@@ -36,12 +36,16 @@ const cacheSize = process.env.TOKEN_CACHE_SIZE;
 // BENCH_PROFILE_UPSTREAM=1: Keygate's reverse-proxy mode (UPSTREAM) in front of the bench's trivial upstream, on wrk's core.
 const upstream = process.env.BENCH_PROFILE_UPSTREAM === '1' ? await startServer('upstream', {}, [], 1) : undefined;
 const upstreamEnv: Record<string, string> = upstream ? { UPSTREAM: `http://127.0.0.1:${upstream.port}` } : {};
+// BENCH_PROFILE_PATH=/introspect: one introspection client (its per-client limit off, as in npm run bench).
+const INTROSPECT = { id: 'bench-introspect', secret: 'bench-introspection-secret-0123456789abcdef' };
+const introspectEnv: Record<string, string> = path === '/introspect' ? { INTROSPECTION_CLIENTS: `${INTROSPECT.id}:${INTROSPECT.secret}`, RATE_LIMIT_INTROSPECTION: 'off' } : {};
+const wrkEnv: Record<string, string> = path === '/introspect' ? { BENCH_BASIC: `Basic ${Buffer.from(`${INTROSPECT.id}:${INTROSPECT.secret}`).toString('base64')}` } : {};
 let server;
 if (serverName === 'keygate') {
   const self: Checkout = { label: 'this', root: fileURLToPath(new URL('../', import.meta.url)) };
   buildCheckout(self);
   const variant = { store: 'memory' as const, requireSession: false, ...(cacheSize !== undefined ? { tokenCacheSize: Number(cacheSize) } : {}) };
-  server = await startKeygateCli(self, { ...keygateEnv(fixture, self, variant, undefined), ...upstreamEnv }, profileArgs);
+  server = await startKeygateCli(self, { ...keygateEnv(fixture, self, variant, undefined), ...upstreamEnv, ...introspectEnv }, profileArgs);
 } else {
   server = await startServer(serverName, { BENCH_FIXTURE: dir, ...(cacheSize !== undefined ? { TOKEN_CACHE_SIZE: cacheSize } : {}) }, profileArgs);
 }
@@ -53,8 +57,8 @@ try {
     const check = await fetch(`http://127.0.0.1:${server.port}/protected`, { headers: { authorization: `Bearer ${fixture.tokens[0]}` } });
     if (check.status !== 200) throw new Error(`Keygate answered ${check.status}: ${await check.text()}`);
   }
-  await runWrk(server.port, tokensFile, 2, 50, path);
-  result = await runWrk(server.port, tokensFile, seconds, 50, path);
+  await runWrk(server.port, tokensFile, 2, 50, path, wrkEnv);
+  result = await runWrk(server.port, tokensFile, seconds, 50, path, wrkEnv);
 } finally {
   // Also when wrk is missing or fails: the server must not outlive the profile run.
   await server.stop();

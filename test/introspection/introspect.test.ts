@@ -49,6 +49,8 @@ describe('POST /introspect (RFC 7662) against real logins', () => {
     const answer = await introspect(kg.base, tokenForm(token));
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(answer.body.active, true);
+    // Every member, none dropped by the answer's schema.
+    assert.deepEqual(Object.keys(answer.body).sort(), ['active', 'aud', 'client_id', 'email', 'exp', 'iat', 'iss', 'scope', 'sub', 'token_type']);
     assert.equal(answer.body.sub, claims.sub);
     assert.equal(answer.body.email, 'alice@example.com');
     assert.equal(answer.body.exp, claims.exp);

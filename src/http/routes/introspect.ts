@@ -26,6 +26,24 @@ function tokenField(request: FastifyRequest): string {
   return value;
 }
 
+/** Every member an answer may have (`ActiveAnswer`, `INACTIVE`): serialized from the schema, not by JSON.stringify. */
+const ANSWER_SCHEMA = {
+  type: 'object',
+  properties: {
+    active: { type: 'boolean' },
+    sub: { type: 'string' },
+    email: { type: 'string' },
+    scope: { type: 'string' },
+    exp: { type: 'integer' },
+    iat: { type: 'integer' },
+    iss: { type: 'string' },
+    aud: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    token_type: { type: 'string' },
+    client_id: { type: 'string' },
+  },
+  required: ['active'],
+} as const;
+
 /**
  * `POST /introspect` (RFC 7662), only when INTROSPECTION_CLIENTS is set: a service authenticated with HTTP Basic asks
  * whether a token is alive. The token goes through the same path as `/protected` (verification, the session or
@@ -56,6 +74,7 @@ export function introspectRoutes(app: FastifyInstance, ctx: RouteContext): void 
     '/introspect',
     {
       config: { errorFormat: 'json' },
+      schema: { response: { 200: ANSWER_SCHEMA } },
       // RFC 6749 §5.1 asks for it beside Cache-Control on every answer, errors included.
       onSend: (_request, reply, payload, done) => {
         reply.header('pragma', 'no-cache');
