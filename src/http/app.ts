@@ -15,7 +15,7 @@ import { installErrorBoundary } from './error-boundary.js';
 import { basePathOf, installBasePath } from './base-path.js';
 import { apiSecurityHeaders, bareAnswers, securityHeaders } from './headers.js';
 import { guardLoginWithStore } from './store-guard.js';
-import { requestLoggerFactory } from './lazy-logger.js';
+import { requestLoggerFactory } from './request-logger.js';
 import { serverLoggerOptions } from './logger.js';
 import { installMetrics, type Metrics } from './metrics.js';
 import { installRateLimits } from './rate-limit.js';

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { requestLoggerFactory } from '../../src/http/lazy-logger.js';
+import { requestLoggerFactory } from '../../src/http/request-logger.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
