@@ -15,6 +15,12 @@ export const bareAnswers = {
   has: (reply: FastifyReply): boolean => (reply as Marked)[BARE] === true,
 };
 
+/**
+ * An identity header value (`X-Auth-Request-User`, `-Email`) as both edge doors send it: ASCII as it is, anything
+ * else percent-encoded rather than dropped or thrown on.
+ */
+export const headerSafe = (value: string): string => (/^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value));
+
 type HeaderConfig = Pick<ServerConfig, 'issuerUrl' | 'secure'>;
 
 /**

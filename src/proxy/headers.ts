@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
+import { headerSafe } from '../http/headers.js';
 
 /** Who the upstream is told it serves: empty strings on a public rule, where nobody is identified. */
 export interface Identity {
@@ -20,9 +21,6 @@ const DROPPED = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
 ]);
 const DROPPED_PREFIXES = ['x-auth-request-', 'x-keygate-'];
-
-/** Identity header values are ASCII: anything else is percent-encoded rather than dropped (as `/auth` does). */
-const headerSafe = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value));
 
 /** Whether a cookie name is one of Keygate's own (`Cookies.owns`: its session or a login transaction). */
 export type OwnCookie = (name: string) => boolean;

@@ -40,6 +40,7 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
  * token, a new string on every request, would be hashed character by character at each lookup.
  */
 const KEY_LENGTH = 43;
+const keyOf = (raw: string): string => (raw.length > KEY_LENGTH ? raw.slice(-KEY_LENGTH) : raw);
 
 /**
  * A bounded cache of verified tokens (least recently used out first, by second chance) in front of a `TokenVerifier`. Only what the verifier checks is cached:
@@ -88,7 +89,7 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
   /** The cached result, when the token is in the cache and inside its window; a stale entry is dropped. */
   const peek = (raw: string): VerifiedToken | undefined => {
     if (raw.length > MAX_TOKEN_LENGTH) return undefined;
-    const key = raw.length > KEY_LENGTH ? raw.slice(-KEY_LENGTH) : raw;
+    const key = keyOf(raw);
     const entry = entries.get(key);
     if (entry === undefined || entry.raw !== raw) return undefined;
     const t = now();
@@ -105,7 +106,7 @@ export function createCachedVerifier(verify: TokenVerifier, options: TokenCacheO
     const hit = peek(raw);
     if (hit !== undefined) return hit;
     const t = now();
-    const key = raw.length > KEY_LENGTH ? raw.slice(-KEY_LENGTH) : raw;
+    const key = keyOf(raw);
     const token = await verify(raw);
     const { exp, iat, nbf } = token.claims;
     const entry: Entry = {

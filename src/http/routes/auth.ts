@@ -5,7 +5,7 @@ import { originalRequest, type ForwardedOptions, type OriginalRequest } from '..
 import { invalidRequest, KeygateError, PolicyError } from '../../errors.js';
 import type { CompiledPolicy } from '../../policy/route.js';
 import type { RouteContext } from '../context.js';
-import { bareAnswers } from '../headers.js';
+import { bareAnswers, headerSafe } from '../headers.js';
 import { trustedPeer } from '../trust.js';
 
 /** The methods `/auth` answers: a proxy may forward the original method as its own (nginx's subrequest does). */
@@ -39,9 +39,6 @@ export function edgeParts(ctx: RouteContext): EdgeParts {
   }
   return parts;
 }
-
-/** Identity header values are ASCII: anything else is percent-encoded rather than dropped or thrown on. */
-const headerSafe = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value));
 
 interface AuthQuery {
   redirect: boolean;
